@@ -1,0 +1,39 @@
+# The two promises of README.md: `make demo` and `make test`. Each sets itself up.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+DSE := $(BIN)/dse-indicators
+# The embedded PostgreSQL, whatever PG* the caller has set.
+EMBEDDED = eval "$$($(DSE) db start)"
+
+.PHONY: setup demo test lint unit bench clean
+
+setup: $(VENV)/.installed profiles.yml
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet --editable '.[dev]'
+	touch $@
+
+profiles.yml:
+	cp profiles.example.yml profiles.yml
+
+demo: setup
+	$(EMBEDDED) \
+	&& $(DSE) sample --scrips 40 --days 750 --replace \
+	&& $(DSE) load seeds/dse_sample_prices.csv \
+	&& $(BIN)/dbt run \
+	&& $(DSE) show --limit 8
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/sqlfluff lint models macros tests analyses --disable-progress-bar
+
+test: lint
+	$(BIN)/pytest
+
+clean:
+	-$(DSE) db stop
+	rm -rf target logs .pytest_cache

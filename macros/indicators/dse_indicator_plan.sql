@@ -1,0 +1,67 @@
+{% macro dse_indicator_plan(families) %}
+    {#-
+        Merges the families into what the model needs:
+        - levels: one dict of column -> expression per query level; a level may use the columns
+          of the levels before it (a window over a window needs its own level);
+        - outputs: output key -> expression (null means absent);
+        - states: (name, length) of every stored recursive state, in the order they are
+          concatenated into the `state` column;
+        - lookback: how many earlier rows a daily run must read for the windows.
+        A family is a dict with any of: levels, outputs, states, lookback, functions.
+    -#}
+    {%- set levels = [] -%}
+    {%- set keys = {} -%}
+    {%- set states = [] -%}
+    {%- set lookbacks = [1] -%}
+    {%- for family in families -%}
+        {%- for level in family.get('levels', []) -%}
+            {%- if levels | length <= loop.index0 -%}{%- do levels.append({}) -%}{%- endif -%}
+            {%- do levels[loop.index0].update(level) -%}
+        {%- endfor -%}
+        {%- do keys.update(family.get('outputs', {})) -%}
+        {%- do states.extend(family.get('states', [])) -%}
+        {%- do lookbacks.append(family.get('lookback', 0)) -%}
+    {%- endfor -%}
+    {%- set layout = [] -%}
+    {%- for name, length in states -%}{%- do layout.append(name ~ ':' ~ length) -%}{%- endfor -%}
+    {{ return({
+        'levels': levels,
+        'outputs': keys,
+        'states': states,
+        'state_layout': layout | join(','),
+        'lookback': lookbacks | max,
+    }) }}
+{% endmacro %}
+
+
+{% macro dse_trailing(rows) %}
+    {#- The window of the current row and the rows - 1 before it, in one scrip's date order. -#}
+    over (partition by scrip order by trading_date rows between {{ rows - 1 }} preceding and current row)
+{%- endmacro %}
+
+
+{% macro dse_running() %}
+    {#-
+        The window from the first row a run computes to the current row: recursive aggregates
+        filter on is_new and start from the stored state of the row before (their seed).
+    -#}
+    over (partition by scrip order by trading_date rows between unbounded preceding and current row)
+{%- endmacro %}
+
+
+{% macro dse_jsonb_object(keys) %}
+    {#-
+        jsonb_build_object takes at most 100 arguments: build the object in chunks and join them.
+        Null values are stripped, so an undefined indicator is an absent key.
+    -#}
+    {%- set names = keys.keys() | list -%}
+    jsonb_strip_nulls(
+    {%- for chunk in names | batch(40) %}
+        {{ '|| ' if not loop.first }}jsonb_build_object(
+            {%- for name in chunk %}
+            '{{ name }}', {{ name }}{{ ',' if not loop.last }}
+            {%- endfor %}
+        )
+    {%- endfor %}
+    )
+{%- endmacro %}

@@ -1,0 +1,227 @@
+{%- set plan = dse_indicator_plan(dse_indicator_families()) -%}
+{%- set price_columns = ['open', 'high', 'low', 'close', 'volume'] -%}
+
+{{ config(
+    materialized='incremental',
+    incremental_strategy='merge',
+    unique_key=['scrip', 'trading_date'],
+    on_schema_change='fail',
+    indexes=[
+        {'columns': ['indicators'], 'type': 'gin'},
+        {'columns': ['scrip']},
+        {'columns': ['trading_date']},
+    ],
+    post_hook=[
+        "{{ dse_delete_vanished_rows() }}",
+        "comment on column {{ this }}.state is 'layout " ~ plan.state_layout ~ "'",
+    ],
+) }}
+
+{%- if is_incremental() %}{% do dse_check_state_layout(plan.state_layout) %}{% endif %}
+
+with
+
+accepted as (
+
+    select
+        scrip,
+        trading_date,
+        {{ price_columns | join(', ') }}
+    from {{ ref('stg_dse__prices') }}
+    where reject_reason is null
+
+),
+
+{% if is_incremental() %}
+
+-- Where each scrip's series changed: the earliest date whose row is new, corrected or deleted.
+stored as (
+
+    select
+        scrip,
+        trading_date,
+        {%- for column in price_columns %}
+        price_{{ column }} as {{ column }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from {{ this }}
+
+),
+
+changed as (
+
+    select
+        coalesce(accepted.scrip, stored.scrip) as scrip,
+        min(coalesce(accepted.trading_date, stored.trading_date)) as start_date
+    from accepted
+    full join stored
+        on accepted.scrip = stored.scrip and accepted.trading_date = stored.trading_date
+    where accepted.scrip is null
+        or stored.scrip is null
+        or (accepted.{{ price_columns | join(', accepted.') }})
+        is distinct from (stored.{{ price_columns | join(', stored.') }})
+    group by 1
+
+),
+
+requested as (
+
+    {{ dse_recalc_requests('accepted') }}
+
+),
+
+starts as (
+
+    select
+        scrip,
+        min(start_date) as start_date
+    from (
+        select * from changed
+        union all
+        select * from requested
+    ) as affected
+    group by scrip
+
+),
+
+-- The last row before the change carries the recursive state the run continues from.
+anchors as (
+
+    select
+        starts.scrip,
+        starts.start_date,
+        coalesce(previous.row_num, 0) as anchor_row_num,
+        {%- for name, length, offset in dse_state_slices(plan.states) %}
+        previous.state[{{ offset + 1 }}:{{ offset + length }}] as seed__{{ name }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from starts
+    left join lateral (
+        select
+            t.row_num,
+            t.state
+        from {{ this }} as t
+        where t.scrip = starts.scrip and t.trading_date < starts.start_date
+        order by t.trading_date desc
+        limit 1
+    ) as previous on true
+
+),
+
+-- Windows look back over unchanged rows, read from the stored inputs.
+lookback as (
+
+    select
+        anchors.scrip,
+        earlier.trading_date,
+        {%- for column in price_columns %}
+        earlier.price_{{ column }} as {{ column }},
+        {%- endfor %}
+        earlier.row_num,
+        false as is_new
+    from anchors
+    cross join lateral (
+        select *
+        from {{ this }} as t
+        where t.scrip = anchors.scrip and t.trading_date < anchors.start_date
+        order by t.trading_date desc
+        limit {{ plan.lookback }}
+    ) as earlier
+
+),
+
+fresh as (
+
+    select
+        accepted.*,
+        anchors.anchor_row_num
+        + row_number() over (partition by accepted.scrip order by accepted.trading_date)
+        as row_num,
+        true as is_new
+    from accepted
+    inner join anchors
+        on accepted.scrip = anchors.scrip and accepted.trading_date >= anchors.start_date
+
+),
+
+series as (
+
+    select
+        rows_to_use.*,
+        {%- for name, length in plan.states %}
+        anchors.seed__{{ name }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from (
+        select * from lookback
+        union all
+        select * from fresh
+    ) as rows_to_use
+    inner join anchors on rows_to_use.scrip = anchors.scrip
+
+),
+
+{% else %}
+
+series as (
+
+    select
+        accepted.*,
+        row_number() over (partition by scrip order by trading_date) as row_num,
+        true as is_new,
+        {%- for name, length in plan.states %}
+        null::float8 [] as seed__{{ name }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from accepted
+
+),
+
+{% endif %}
+
+{% for level in plan.levels %}
+level_{{ loop.index }} as (
+
+    select
+        *,
+        {%- for column, expression in level.items() %}
+        {{ expression }} as {{ column }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from {{ 'series' if loop.first else 'level_' ~ loop.index0 }}
+
+),
+
+{% endfor %}
+computed as (
+
+    select
+        scrip,
+        trading_date,
+        {%- for key, expression in plan.outputs.items() %}
+        {{ expression }} as {{ key }},
+        {%- endfor %}
+        {%- for column in price_columns %}
+        {{ column }} as price_{{ column }},
+        {%- endfor %}
+        row_num,
+        {% for name, length in plan.states -%}
+            st__{{ name }}{{ ' || ' if not loop.last }}
+        {%- endfor %} as state
+    from level_{{ plan.levels | length }}
+    where is_new
+
+),
+
+final as (
+
+    select
+        scrip,
+        trading_date,
+        {{ dse_jsonb_object(plan.outputs) }} as indicators,
+        {%- for column in price_columns %}
+        price_{{ column }},
+        {%- endfor %}
+        row_num::integer as row_num,
+        state,
+        now() as computed_at
+    from computed
+
+)
+
+select * from final

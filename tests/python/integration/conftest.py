@@ -1,0 +1,88 @@
+"""A real PostgreSQL and a real dbt for the integration tests.
+
+By default the tests use the embedded PostgreSQL of the checkout (started if needed) and give
+each test module a database of its own, created fresh. With DSE_TEST_SERVER=env they use the
+server the PG* variables name instead (the role must be allowed to create databases).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from dse_indicators import embedded
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def server_environment() -> dict[str, str]:
+    if os.environ.get("DSE_TEST_SERVER") == "env":
+        return {k: v for k, v in os.environ.items() if k.startswith("PG")}
+    return embedded.start(ROOT / ".pgdata").environment()
+
+
+@dataclass
+class Project:
+    """The dbt project run against one fresh database, as a user would run it."""
+
+    env: dict[str, str]
+    work: Path
+    runs: list[list[str]] = field(default_factory=list)
+
+    def connect(self, **kwargs) -> psycopg.Connection:
+        return psycopg.connect(
+            host=self.env["PGHOST"],
+            port=self.env.get("PGPORT", "5432"),
+            user=self.env.get("PGUSER"),
+            password=self.env.get("PGPASSWORD"),
+            dbname=self.env["PGDATABASE"],
+            autocommit=True,
+            **kwargs,
+        )
+
+    def dbt(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        command = [
+            str(Path(sys.executable).with_name("dbt")),
+            *args,
+            "--project-dir",
+            str(ROOT),
+            "--profiles-dir",
+            str(self.work),
+            "--target-path",
+            str(self.work / "target"),
+            "--log-path",
+            str(self.work / "logs"),
+        ]
+        self.runs.append(command)
+        result = subprocess.run(
+            command,
+            env={**os.environ, **self.env},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if check and result.returncode != 0:
+            raise AssertionError(f"{' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+        return result
+
+
+@pytest.fixture(scope="module")
+def project(request, tmp_path_factory) -> Project:
+    """A fresh database named after the test module, and a dbt profile pointing at it."""
+    env = server_environment()
+    name = "dse_test_" + request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_")
+    admin = {**env, "PGDATABASE": env.get("PGDATABASE") or "postgres"}
+    with Project(admin, Path()).connect() as conn:
+        conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
+        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+    work = tmp_path_factory.mktemp(name)
+    shutil.copy(ROOT / "profiles.example.yml", work / "profiles.yml")
+    return Project({**env, "PGDATABASE": name, "DBT_SCHEMA": "analytics"}, work)
