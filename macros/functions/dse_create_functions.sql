@@ -13,10 +13,14 @@
         if not exists (select from pg_namespace where nspname = '{{ schema }}') then
             execute 'create schema {{ adapter.quote(schema) }}';
         end if;
-    {%- for family in dse_indicator_families() %}
-        {%- for statement in family.get('functions', []) %}
+    {%- set statements = [] -%}
+    {%- for family in dse_indicator_families() -%}
+        {%- for statement in family.get('functions', []) if statement not in statements -%}
+            {%- do statements.append(statement) -%}
+        {%- endfor -%}
+    {%- endfor -%}
+    {%- for statement in statements %}
         execute $dse_ddl${{ statement }}$dse_ddl$;
-        {%- endfor %}
     {%- endfor %}
     end
     $dse_do$

@@ -1,32 +1,27 @@
 {% macro dse_bbands(n, deviations) %}
     {#-
         BBANDS(close, n, deviations, deviations, SMA) as TA-Lib computes it: the middle band is
-        SMA(n); the deviation is the population one, from the mean of squares minus the squared
-        mean, and TA-Lib takes it as 0 where that variance is below 1e-8.
+        SMA(n); the deviation is the population one, from TA-Lib's own running variance
+        (dse_variance_v1), which carries state from row to row. First value at row n.
     -#}
-    {%- set sfx = '_' ~ n -%}
+    {%- set name = 'bb_' ~ n -%}
+    {%- set st = 'st__' ~ name -%}
+    {%- set ready = 'case when row_num >= ' ~ n ~ ' then ' -%}
+    {%- set middle = 'bb_middle_' ~ n -%}
+    {%- set width = deviations ~ ' * sqrt(' ~ st ~ '[6])' -%}
     {{ return({
-        'levels': [
-            {
-                'bb_sum' ~ sfx: 'sum(close) ' ~ dse_trailing(n),
-                'bb_sum_squares' ~ sfx: 'sum(close * close) ' ~ dse_trailing(n),
-            },
-            {
-                'bb_variance' ~ sfx: 'bb_sum_squares' ~ sfx ~ ' / ' ~ n ~ ' - (bb_sum' ~ sfx
-                    ~ ' / ' ~ n ~ ') * (bb_sum' ~ sfx ~ ' / ' ~ n ~ ')',
-            },
-            {
-                'bb_width' ~ sfx: 'case when bb_variance' ~ sfx ~ ' < 1e-8 then 0 else '
-                    ~ deviations ~ ' * sqrt(bb_variance' ~ sfx ~ ') end',
-            },
-        ],
+        'levels': [{
+            middle: ready ~ 'sum(close) ' ~ dse_trailing(n) ~ ' / ' ~ n ~ ' end',
+            st: dse_function('dse_variance_v1') ~ '(close, ' ~ n ~ ', seed__' ~ name ~ ') '
+                ~ 'filter (where is_new) ' ~ dse_running(),
+        }],
         'outputs': {
-            'bb_upper' ~ sfx: 'case when row_num >= ' ~ n ~ ' then bb_sum' ~ sfx ~ ' / ' ~ n
-                ~ ' + bb_width' ~ sfx ~ ' end',
-            'bb_middle' ~ sfx: 'case when row_num >= ' ~ n ~ ' then bb_sum' ~ sfx ~ ' / ' ~ n ~ ' end',
-            'bb_lower' ~ sfx: 'case when row_num >= ' ~ n ~ ' then bb_sum' ~ sfx ~ ' / ' ~ n
-                ~ ' - bb_width' ~ sfx ~ ' end',
+            'bb_upper_' ~ n: ready ~ middle ~ ' + ' ~ width ~ ' end',
+            middle: middle,
+            'bb_lower_' ~ n: ready ~ middle ~ ' - ' ~ width ~ ' end',
         },
+        'states': [(name, 6 + n)],
         'lookback': n - 1,
+        'functions': dse_rolling_variance_functions(),
     }) }}
 {% endmacro %}

@@ -2,7 +2,7 @@
     {#-
         RSI(close, n) as TA-Lib computes it: the first n price changes are averaged, then both
         averages follow Wilder's smoothing; first value at row n + 1. Where average gain plus
-        average loss is within 1e-8 of zero (a flat stretch) TA-Lib answers 0.
+        average loss is exactly 0 (nothing moved) TA-Lib 0.8 answers 0.
         State: [rows seen, previous close, average gain (sum while seeding), average loss].
     -#}
     {%- set st = 'st__rsi_' ~ n -%}
@@ -12,9 +12,9 @@
                 ~ 'filter (where is_new) ' ~ dse_running()
         }],
         'outputs': {
-            'rsi_' ~ n: 'case when ' ~ st ~ '[1] > ' ~ n ~ ' then case when abs(' ~ st ~ '[3] + '
-                ~ st ~ '[4]) < 1e-8 then 0 else 100 * (' ~ st ~ '[3] / (' ~ st ~ '[3] + '
-                ~ st ~ '[4])) end end',
+            'rsi_' ~ n: 'case when ' ~ st ~ '[1] > ' ~ n ~ ' then case when ' ~ st ~ '[3] + '
+                ~ st ~ '[4] > 0 then 100 * (' ~ st ~ '[3] / (' ~ st ~ '[3] + ' ~ st ~ '[4]))'
+                ~ ' else 0 end end',
         },
         'states': [('rsi_' ~ n, 4)],
         'functions': dse_rsi_functions(),

@@ -30,6 +30,14 @@
 {% endmacro %}
 
 
+{% macro dse_concat_states(states) %}
+    {#- The `state` column: every family's state array, in the plan's order. -#}
+    {%- set columns = [] -%}
+    {%- for name, length in states -%}{%- do columns.append('st__' ~ name) -%}{%- endfor -%}
+    {{- columns | join(' || ') if columns else 'null::float8 []' -}}
+{% endmacro %}
+
+
 {% macro dse_check_state_layout(layout) %}
     {#-
         A daily run continues from the stored state, which only makes sense if the table was

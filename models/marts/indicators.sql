@@ -38,11 +38,11 @@ accepted as (
 stored as (
 
     select
-        scrip,
-        trading_date,
         {%- for column in price_columns %}
-        price_{{ column }} as {{ column }}{{ ',' if not loop.last }}
+        price_{{ column }} as {{ column }},
         {%- endfor %}
+        scrip,
+        trading_date
     from {{ this }}
 
 ),
@@ -55,11 +55,12 @@ changed as (
     from accepted
     full join stored
         on accepted.scrip = stored.scrip and accepted.trading_date = stored.trading_date
-    where accepted.scrip is null
+    where
+        accepted.scrip is null
         or stored.scrip is null
         or (accepted.{{ price_columns | join(', accepted.') }})
         is distinct from (stored.{{ price_columns | join(', stored.') }})
-    group by 1
+    group by coalesce(accepted.scrip, stored.scrip)
 
 ),
 
@@ -87,20 +88,20 @@ starts as (
 anchors as (
 
     select
+        {%- for name, length, offset in dse_state_slices(plan.states) %}
+        previous.state[{{ offset + 1 }}:{{ offset + length }}] as seed__{{ name }},
+        {%- endfor %}
         starts.scrip,
         starts.start_date,
-        coalesce(previous.row_num, 0) as anchor_row_num,
-        {%- for name, length, offset in dse_state_slices(plan.states) %}
-        previous.state[{{ offset + 1 }}:{{ offset + length }}] as seed__{{ name }}{{ ',' if not loop.last }}
-        {%- endfor %}
+        coalesce(previous.row_num, 0) as anchor_row_num
     from starts
     left join lateral (
         select
-            t.row_num,
-            t.state
-        from {{ this }} as t
-        where t.scrip = starts.scrip and t.trading_date < starts.start_date
-        order by t.trading_date desc
+            stored_row.row_num,
+            stored_row.state
+        from {{ this }} as stored_row
+        where stored_row.scrip = starts.scrip and stored_row.trading_date < starts.start_date
+        order by stored_row.trading_date desc
         limit 1
     ) as previous on true
 
@@ -119,10 +120,10 @@ lookback as (
         false as is_new
     from anchors
     cross join lateral (
-        select *
-        from {{ this }} as t
-        where t.scrip = anchors.scrip and t.trading_date < anchors.start_date
-        order by t.trading_date desc
+        select stored_row.*
+        from {{ this }} as stored_row
+        where stored_row.scrip = anchors.scrip and stored_row.trading_date < anchors.start_date
+        order by stored_row.trading_date desc
         limit {{ plan.lookback }}
     ) as earlier
 
@@ -134,7 +135,7 @@ fresh as (
         accepted.*,
         anchors.anchor_row_num
         + row_number() over (partition by accepted.scrip order by accepted.trading_date)
-        as row_num,
+            as row_num,
         true as is_new
     from accepted
     inner join anchors
@@ -145,10 +146,10 @@ fresh as (
 series as (
 
     select
-        rows_to_use.*,
         {%- for name, length in plan.states %}
-        anchors.seed__{{ name }}{{ ',' if not loop.last }}
+        anchors.seed__{{ name }},
         {%- endfor %}
+        rows_to_use.*
     from (
         select * from lookback
         union all
@@ -163,12 +164,12 @@ series as (
 series as (
 
     select
-        accepted.*,
-        row_number() over (partition by scrip order by trading_date) as row_num,
-        true as is_new,
         {%- for name, length in plan.states %}
-        null::float8 [] as seed__{{ name }}{{ ',' if not loop.last }}
+        null::float8 [] as seed__{{ name }},
         {%- endfor %}
+        accepted.*,
+        row_number() over (partition by accepted.scrip order by accepted.trading_date) as row_num,
+        true as is_new
     from accepted
 
 ),
@@ -179,10 +180,10 @@ series as (
 level_{{ loop.index }} as (
 
     select
-        *,
         {%- for column, expression in level.items() %}
-        {{ expression }} as {{ column }}{{ ',' if not loop.last }}
+        {{ expression }} as {{ column }},
         {%- endfor %}
+        *
     from {{ 'series' if loop.first else 'level_' ~ loop.index0 }}
 
 ),
@@ -200,9 +201,7 @@ computed as (
         {{ column }} as price_{{ column }},
         {%- endfor %}
         row_num,
-        {% for name, length in plan.states -%}
-            st__{{ name }}{{ ' || ' if not loop.last }}
-        {%- endfor %} as state
+        {{ dse_concat_states(plan.states) }} as state
     from level_{{ plan.levels | length }}
     where is_new
 

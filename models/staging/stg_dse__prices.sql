@@ -27,10 +27,12 @@ flat_bars as (
     -- Rule 1: a no-trade day (no volume, a close, no open/high/low) is open = high = low = close.
     select
         *,
-        coalesce(volume = 0 and raw_close > 0
-        and coalesce(raw_open, 0) = 0
-        and coalesce(raw_high, 0) = 0
-        and coalesce(raw_low, 0) = 0, false) as is_no_trade
+        coalesce(
+            volume = 0 and raw_close > 0
+            and coalesce(raw_open, 0) = 0
+            and coalesce(raw_high, 0) = 0
+            and coalesce(raw_low, 0) = 0, false
+        ) as is_no_trade
     from renamed
 
 ),
@@ -55,7 +57,8 @@ checked as (
         case
             when scrip is null or trading_date is null then 'missing_key'
             when open is null or high is null or low is null or close is null then 'missing_price'
-            when 'NaN' in (open, high, low, close)
+            when
+                'NaN' in (open, high, low, close)
                 or 'Infinity' in (open, high, low, close) then 'non_finite_price'
             when open <= 0 or high <= 0 or low <= 0 or close <= 0 then 'non_positive_price'
             when high < low then 'high_below_low'
