@@ -66,7 +66,8 @@ def load_files(conn: psycopg.Connection, paths: list[Path]) -> int:
                     copy.write_row(key)
             conn.execute(
                 sql.SQL(
-                    "delete from {} t using loaded_keys k where t.txn_scrip = k.s and t.txn_date = k.d"
+                    "delete from {} as t using loaded_keys as k"
+                    " where t.txn_scrip = k.s and t.txn_date = k.d"
                 ).format(target)
             )
             written += source_table.copy_frame(conn, frame)

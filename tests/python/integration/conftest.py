@@ -48,7 +48,8 @@ class Project:
             **kwargs,
         )
 
-    def dbt(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    def dbt(self, *args: str, check: bool = True, schema: str | None = None):
+        """Run dbt as a user would; `schema` builds into another target schema."""
         command = [
             str(Path(sys.executable).with_name("dbt")),
             *args,
@@ -64,7 +65,7 @@ class Project:
         self.runs.append(command)
         result = subprocess.run(
             command,
-            env={**os.environ, **self.env},
+            env={**os.environ, **self.env, **({"DBT_SCHEMA": schema} if schema else {})},
             capture_output=True,
             text=True,
             check=False,
@@ -81,7 +82,9 @@ def project(request, tmp_path_factory) -> Project:
     name = "dse_test_" + request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_")
     admin = {**env, "PGDATABASE": env.get("PGDATABASE") or "postgres"}
     with Project(admin, Path()).connect() as conn:
-        conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
+        conn.execute(
+            sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name))
+        )
         conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
     work = tmp_path_factory.mktemp(name)
     shutil.copy(ROOT / "profiles.example.yml", work / "profiles.yml")

@@ -1,0 +1,213 @@
+"""Daily runs against every kind of source change: each leaves exactly what a full refresh of
+the same source builds, and rows the change cannot affect keep their physical version."""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+
+import pytest
+
+from dse_indicators import loader
+from tests.python.integration.checks import TOLERANCE, row_versions
+from tests.python.talib_oracle import relative_difference
+
+ROOT = Path(__file__).resolve().parents[3]
+REAL_PRICES = ROOT / "seeds" / "dse_sample_prices.csv"
+SOURCE = "public.ws_dse_daily_prices"
+CUTOFF = datetime.date(2025, 12, 31)
+
+
+def table_contents(conn, schema: str) -> dict[tuple, tuple]:
+    rows = conn.execute(
+        f"select scrip, trading_date, indicators, row_num, state, price_close "
+        f"from {schema}.indicators"
+    )
+    return {(r[0], r[1]): r[2:] for r in rows}
+
+
+def assert_same_as_full_refresh(project) -> None:
+    """Build the same source from scratch in another schema and compare row for row."""
+    project.dbt("run", "--full-refresh", "--select", "+indicators", schema="expected")
+    with project.connect() as conn:
+        got = table_contents(conn, "analytics")
+        want = table_contents(conn, "expected")
+    assert got.keys() == want.keys()
+    for key, (indicators, row_num, state, close) in want.items():
+        g_indicators, g_row_num, g_state, g_close = got[key]
+        assert (g_row_num, g_close) == (row_num, close), key
+        assert g_indicators.keys() == indicators.keys(), key
+        for name, value in indicators.items():
+            assert relative_difference(g_indicators[name], value) <= TOLERANCE, (key, name)
+        assert len(g_state) == len(state), key
+
+
+def changed_rows(before: dict, after: dict) -> set[tuple]:
+    return {key for key in before.keys() & after.keys() if before[key] != after[key]}
+
+
+@pytest.fixture(scope="module")
+def daily(project):
+    """Real prices up to CUTOFF, built once; the rest of January 2026 is held back."""
+    with project.connect() as conn:
+        loader.load_files(conn, [REAL_PRICES])
+        conn.execute(
+            f"create table public.held_back as select * from {SOURCE} where txn_date > %s",
+            [CUTOFF],
+        )
+        conn.execute(f"delete from {SOURCE} where txn_date > %s", [CUTOFF])
+    project.dbt("run")
+    return project
+
+
+def run_after(project, *statements: str, vars: str | None = None) -> tuple[dict, dict]:
+    """Apply the source change, run `dbt run`, return row versions before and after."""
+    with project.connect() as conn:
+        before = row_versions(conn)
+        for statement in statements:
+            conn.execute(statement)
+    project.dbt("run", *(["--vars", vars] if vars else []))
+    with project.connect() as conn:
+        after = row_versions(conn)
+    return before, after
+
+
+def test_a_run_without_change_writes_nothing(daily):
+    before, after = run_after(daily)
+    assert before == after
+
+
+def test_a_new_day_adds_one_row_per_scrip_and_rewrites_nothing(daily):
+    first_day = (
+        f"insert into {SOURCE} select * from public.held_back where txn_date = "
+        f"(select min(txn_date) from public.held_back)"
+    )
+    before, after = run_after(
+        daily,
+        first_day,
+        "delete from public.held_back where "
+        "txn_date = (select min(txn_date) from public.held_back)",
+    )
+    assert len(after) - len(before) >= 5
+    assert changed_rows(before, after) == set()
+    assert_same_as_full_refresh(daily)
+
+
+def test_many_new_days_at_once(daily):
+    before, after = run_after(
+        daily,
+        f"insert into {SOURCE} select * from public.held_back where txn_date <= '2026-01-15'",
+        "delete from public.held_back where txn_date <= '2026-01-15'",
+    )
+    assert len(after) > len(before)
+    assert changed_rows(before, after) == set()
+    assert_same_as_full_refresh(daily)
+
+
+def test_a_corrected_close_recomputes_that_scrip_from_that_day_only(daily):
+    day = datetime.date(2024, 6, 4)
+    before, after = run_after(
+        daily,
+        f"update {SOURCE} set txn_close = txn_close + 1 "
+        f"where txn_scrip = 'GP' and txn_date = '{day}'",
+    )
+    changed = changed_rows(before, after)
+    assert changed and all(scrip == "GP" and date >= day for scrip, date in changed)
+    assert all(
+        key in changed for key in before if key[0] == "GP" and key[1] >= day and key in after
+    )
+    assert_same_as_full_refresh(daily)
+
+
+def test_a_deleted_row_loses_its_indicators_and_later_rows_follow(daily):
+    day = datetime.date(2023, 3, 5)
+    before, after = run_after(
+        daily, f"delete from {SOURCE} where txn_scrip = 'BATBC' and txn_date = '{day}'"
+    )
+    assert ("BATBC", day) in before and ("BATBC", day) not in after
+    changed = changed_rows(before, after)
+    assert all(scrip == "BATBC" and date > day for scrip, date in changed)
+    assert_same_as_full_refresh(daily)
+
+
+def test_a_late_back_dated_row_is_slotted_in(daily):
+    # Friday is no DSE trading day, so no row exists there yet.
+    day = datetime.date(2022, 7, 8)
+    before, after = run_after(
+        daily,
+        f"insert into {SOURCE} values ('SQURPHARMA', '{day}', 210.5, 212.5, 209.5, 211.5, 1000)",
+    )
+    assert ("SQURPHARMA", day) in after
+    changed = changed_rows(before, after)
+    assert changed and all(scrip == "SQURPHARMA" and date > day for scrip, date in changed)
+    assert_same_as_full_refresh(daily)
+
+
+def test_a_rejected_row_that_is_fixed_later_joins_the_series(daily):
+    day = datetime.date(2021, 2, 4)
+    run_after(
+        daily,
+        f"update {SOURCE} set txn_low = txn_high + 1 where txn_scrip = "
+        f"'AAMRANET' and txn_date = '{day}'",
+    )
+    with daily.connect() as conn:
+        rows = row_versions(conn)
+        (reason,) = conn.execute(
+            f"select reason from analytics.price_rejects where scrip = 'AAMRANET' "
+            f"and trading_date = '{day}'"
+        ).fetchone()
+    assert ("AAMRANET", day) not in rows and reason == "high_below_low"
+    assert_same_as_full_refresh(daily)
+    run_after(
+        daily,
+        f"update {SOURCE} set txn_low = txn_high - 0.1 where txn_scrip = "
+        f"'AAMRANET' and txn_date = '{day}'",
+    )
+    with daily.connect() as conn:
+        assert ("AAMRANET", day) in row_versions(conn)
+    assert_same_as_full_refresh(daily)
+
+
+def test_a_new_listing_and_a_delisting(daily):
+    before, after = run_after(
+        daily,
+        f"insert into {SOURCE} select 'NEWLIST', txn_date, txn_open, txn_high, txn_low, "
+        f"txn_close, txn_volume from {SOURCE} where txn_scrip = 'GP' and txn_date >= '2025-06-01'",
+        f"delete from {SOURCE} where txn_scrip = 'TB20Y0744'",
+    )
+    assert any(scrip == "NEWLIST" for scrip, _ in after)
+    assert not any(scrip == "TB20Y0744" for scrip, _ in after)
+    assert changed_rows(before, after) == set()
+    assert_same_as_full_refresh(daily)
+
+
+def test_recalc_since_rewrites_exactly_the_asked_rows(daily):
+    before, after = run_after(
+        daily, vars="{recalc_since: '2025-11-02', recalc_scrips: [BATBC, GP]}"
+    )
+    changed = changed_rows(before, after)
+    expected = {
+        key for key in before if key[0] in ("BATBC", "GP") and key[1] >= datetime.date(2025, 11, 2)
+    }
+    assert changed == expected and expected
+    assert_same_as_full_refresh(daily)
+
+
+@pytest.mark.parametrize(
+    ("vars", "message"),
+    [
+        ("{recalc_since: '2025-13-01'}", "is not a calendar date"),
+        ("{recalc_since: 'yesterday'}", "must be a date written YYYY-MM-DD"),
+        ("{recalc_since: '2025-01-01', recalc_scrips: [NOSUCH]}", "does not have: NOSUCH"),
+        ("{recalc_since: '2025-01-01', recalc_scrips: [\"GP'; drop table x; --\"]}", "scrip codes"),
+        ("{recalc_scrips: [GP]}", "needs recalc_since"),
+    ],
+)
+def test_a_bad_var_stops_the_run_before_anything_is_written(daily, vars, message):
+    with daily.connect() as conn:
+        before = row_versions(conn)
+    result = daily.dbt("run", "--vars", vars, check=False)
+    assert result.returncode != 0
+    assert message in result.stdout + result.stderr
+    with daily.connect() as conn:
+        assert row_versions(conn) == before
