@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime
 import os
 import shlex
 import sys
@@ -45,7 +46,7 @@ def cmd_db(args: argparse.Namespace) -> int:
 def cmd_sample(args: argparse.Namespace) -> int:
     from dse_indicators.sample import generate_prices
 
-    data = generate_prices(args.scrips, args.days, seed=args.seed)
+    data = generate_prices(args.scrips, args.days, seed=args.seed, end=args.end)
     with database.connect() as conn:
         source_table.create(conn)
         existing = source_table.count_rows(conn)
@@ -60,8 +61,9 @@ def cmd_sample(args: argparse.Namespace) -> int:
             conn.execute(f"truncate {source_table.table_name().as_string(conn)}")
         written = source_table.copy_frame(conn, data.prices)
     print(
-        f"wrote {written} generated price rows ({args.scrips} scrips x {args.days} trading days, "
-        f"seed {args.seed}; {len(data.expected_rejects)} of them dirty on purpose)"
+        f"wrote {written} generated price rows ({args.scrips} scrips x {args.days} trading days "
+        f"to {data.calendar[-1]}, seed {args.seed}; {len(data.expected_rejects)} of them dirty "
+        "on purpose)"
     )
     return 0
 
@@ -97,6 +99,12 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--scrips", type=int, default=20, help="number of scrips (default 20)")
     sample.add_argument("--days", type=int, default=300, help="trading days (default 300)")
     sample.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+    sample.add_argument(
+        "--end",
+        type=datetime.date.fromisoformat,
+        default=datetime.date.today(),
+        help="last calendar day, YYYY-MM-DD (default today); a few dirty rows lie after it",
+    )
     mode = sample.add_mutually_exclusive_group()
     mode.add_argument("--replace", action="store_true", help="empty the source table first")
     mode.add_argument("--append", action="store_true", help="add to a non-empty source table")
