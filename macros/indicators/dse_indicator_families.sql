@@ -10,5 +10,16 @@
         dse_rsi(14),
         dse_bbands(20, 2),
         dse_atr(14),
+        dse_directional(14),
+        dse_stoch(14, 3, 3),
+        dse_cci(20),
+        dse_willr(14),
+        dse_mfi(14),
+        dse_obv(),
+        dse_returns(10),
+        dse_sar(0.02, 0.2),
+        dse_volatility(20),
+        dse_extremes(252),
+        dse_sma('volume::float8', [20], 'volume_sma'),
     ]) }}
 {% endmacro %}

@@ -6,6 +6,7 @@ import datetime
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from dse_indicators import loader, source_table
@@ -16,17 +17,11 @@ from tests.python.integration.checks import (
     read_table,
     row_versions,
 )
+from tests.python.talib_oracle import talib_keys
 
 ROOT = Path(__file__).resolve().parents[3]
 REAL_PRICES = ROOT / "seeds" / "dse_sample_prices.csv"
-KEYS = {
-    "sma_5", "sma_10", "sma_20", "sma_50", "sma_200",
-    "ema_12", "ema_26", "ema_50", "ema_200",
-    "macd", "macd_signal", "macd_hist",
-    "rsi_14",
-    "bb_upper_20", "bb_middle_20", "bb_lower_20",
-    "atr_14",
-}  # fmt: skip
+KEYS = set(talib_keys(*[np.ones(1)] * 5))  # every key of the contract
 
 
 @pytest.fixture(scope="module")
