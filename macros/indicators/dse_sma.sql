@@ -1,14 +1,14 @@
 {% macro dse_sma(column, periods, prefix='sma') %}
     {#- SMA(column, n): the plain mean of the last n rows; TA-Lib's first value is at row n. -#}
-    {%- set level = {} -%}
-    {%- set keys = {} -%}
+    {%- set level_1 = {} -%}
+    {%- set level_2 = {} -%}
+    {%- set outputs = {} -%}
     {%- for n in periods -%}
-        {%- do keys.update({prefix ~ '_' ~ n: prefix ~ '_' ~ n}) -%}
-        {%- do level.update({
-            prefix ~ '_' ~ n:
-                'case when row_num >= ' ~ n ~ ' then sum(' ~ column ~ ') '
-                ~ dse_trailing(n) ~ ' / ' ~ n ~ ' end'
-        }) -%}
+        {%- set key = prefix ~ '_' ~ n -%}
+        {%- set sums = dse_blocked_window('sum', column, n, key ~ '__sum') -%}
+        {%- do level_1.update(sums[0]) -%}
+        {%- do level_2.update(sums[1]) -%}
+        {%- do outputs.update({key: 'case when row_num >= ' ~ n ~ ' then ' ~ key ~ '__sum / ' ~ n ~ ' end'}) -%}
     {%- endfor -%}
-    {{ return({'levels': [level], 'outputs': keys, 'lookback': periods | max - 1}) }}
+    {{ return({'levels': [level_1, level_2], 'outputs': outputs, 'lookback': periods | max - 1}) }}
 {% endmacro %}

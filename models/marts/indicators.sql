@@ -7,7 +7,7 @@
     unique_key=['scrip', 'trading_date'],
     on_schema_change='fail',
     indexes=[
-        {'columns': ['indicators'], 'type': 'gin'},
+        {'columns': ['indicators jsonb_path_ops'], 'type': 'gin'},
         {'columns': ['scrip']},
         {'columns': ['trading_date']},
     ],

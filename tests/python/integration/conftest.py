@@ -44,13 +44,11 @@ class Project:
             user=self.env.get("PGUSER"),
             password=self.env.get("PGPASSWORD"),
             dbname=self.env["PGDATABASE"],
-            autocommit=True,
-            **kwargs,
+            **{"autocommit": True, **kwargs},
         )
 
-    def dbt(self, *args: str, check: bool = True, schema: str | None = None):
-        """Run dbt as a user would; `schema` builds into another target schema."""
-        command = [
+    def command(self, args: tuple[str, ...], target: str = "target") -> list[str]:
+        return [
             str(Path(sys.executable).with_name("dbt")),
             *args,
             "--project-dir",
@@ -58,21 +56,41 @@ class Project:
             "--profiles-dir",
             str(self.work),
             "--target-path",
-            str(self.work / "target"),
+            str(self.work / target),
             "--log-path",
             str(self.work / "logs"),
         ]
+
+    def environment(self, schema: str | None = None) -> dict[str, str]:
+        return {**os.environ, **self.env, **({"DBT_SCHEMA": schema} if schema else {})}
+
+    def dbt(self, *args: str, check: bool = True, schema: str | None = None):
+        """Run dbt as a user would; `schema` builds into another target schema."""
+        command = self.command(args)
         self.runs.append(command)
         result = subprocess.run(
-            command,
-            env={**os.environ, **self.env, **({"DBT_SCHEMA": schema} if schema else {})},
-            capture_output=True,
-            text=True,
-            check=False,
+            command, env=self.environment(schema), capture_output=True, text=True, check=False
         )
         if check and result.returncode != 0:
             raise AssertionError(f"{' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
         return result
+
+    def dbt_process(self, *args: str) -> subprocess.Popen:
+        """Start dbt in the background (its own target folder), for overlapping runs."""
+        target = f"target-{len(self.runs)}"
+        command = self.command(args, target)
+        self.runs.append(command)
+        return subprocess.Popen(
+            command,
+            env=self.environment(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+
+    def as_role(self, role: str, schema: str) -> Project:
+        """The same project run by another database role into another schema."""
+        return Project({**self.env, "PGUSER": role, "DBT_SCHEMA": schema}, self.work)
 
 
 @pytest.fixture(scope="module")

@@ -29,9 +29,13 @@ def table_contents(conn, schema: str) -> dict[tuple, tuple]:
 def assert_same_as_full_refresh(project) -> None:
     """Build the same source from scratch in another schema and compare row for row."""
     project.dbt("run", "--full-refresh", "--select", "+indicators", schema="expected")
+    assert_same_tables(project, "analytics", "expected")
+
+
+def assert_same_tables(project, got_schema: str, want_schema: str) -> None:
     with project.connect() as conn:
-        got = table_contents(conn, "analytics")
-        want = table_contents(conn, "expected")
+        got = table_contents(conn, got_schema)
+        want = table_contents(conn, want_schema)
     assert got.keys() == want.keys()
     for key, (indicators, row_num, state, close) in want.items():
         g_indicators, g_row_num, g_state, g_close = got[key]

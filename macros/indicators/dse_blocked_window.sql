@@ -1,0 +1,29 @@
+{% macro dse_blocked_window(function, column, rows, name) %}
+    {#-
+        `function`(`column`) over the last `rows` rows, for sum, max and min, as two levels
+        of columns. A sliding frame without an inverse transition costs `rows` steps per row
+        (200 for SMA 200, 252 for MAX 252): instead aggregate blocks of b <= 20 rows and
+        combine rows / b of them with lag(), which costs about b + rows / b. Max and min are
+        exact either way; a sum only changes its order of additions (ulp level).
+        Returns [level-1 columns, level-2 columns]; the result is the level-2 column `name`.
+    -#}
+    {%- set block = namespace(size=1) -%}
+    {%- for b in range(1, 21) if rows % b == 0 -%}{%- set block.size = b -%}{%- endfor -%}
+    {%- set base = name ~ '__block' -%}
+    {%- set order = 'over (partition by scrip order by trading_date)' -%}
+    {%- set parts = [base] -%}
+    {%- for k in range(1, rows // block.size) -%}
+        {%- do parts.append('lag(' ~ base ~ ', ' ~ k * block.size ~ ') ' ~ order) -%}
+    {%- endfor -%}
+    {%- if function == 'sum' -%}
+        {%- set combined = parts | join(' + ') -%}
+    {%- elif function in ('max', 'min') -%}
+        {%- set combined = ('greatest(' if function == 'max' else 'least(') ~ parts | join(', ') ~ ')' -%}
+    {%- else -%}
+        {{ exceptions.raise_compiler_error("dse_blocked_window: function must be sum, max or min") }}
+    {%- endif -%}
+    {{ return([
+        {base: function ~ '(' ~ column ~ ') ' ~ dse_trailing(block.size)},
+        {name: combined},
+    ]) }}
+{% endmacro %}
