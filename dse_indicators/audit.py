@@ -1,0 +1,161 @@
+"""Audit: recompute scrips from the source with the numpy reference and compare with the table.
+
+It is how a user checks the table before trusting a model trained on it. The accepted rows
+come from the staging view (the project's cleaning rules); the reference is the executable
+specification, itself proven equal to TA-Lib by the tests.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+import psycopg
+from psycopg import sql
+
+from dse_indicators.reference import KEYS, compute_all
+
+TOLERANCE = 1e-9  # contract section 3: |v - talib| <= 1e-9 * max(1, |talib|)
+
+
+@dataclass
+class Mismatch:
+    trading_date: datetime.date | None
+    key: str
+    table: float | str | None
+    reference: float | str | None
+
+    def describe(self) -> str:
+        table, reference = str(self.table), str(self.reference)
+        return f"  {self.trading_date}  {self.key:14s} table={table:24s} reference={reference}"
+
+
+@dataclass
+class ScripAudit:
+    scrip: str
+    rows: int = 0
+    values: int = 0
+    worst: float = 0.0
+    mismatches: list[Mismatch] = field(default_factory=list)
+
+
+def _value(number: float) -> float | None:
+    return None if math.isnan(number) else float(number)
+
+
+def audit_scrip(
+    conn: psycopg.Connection, schema: str, scrip: str, since: datetime.date | None
+) -> ScripAudit:
+    """Compare one scrip's table rows with the reference on its whole accepted history."""
+    prices = conn.execute(
+        sql.SQL(
+            "select trading_date, open, high, low, close, volume::float8 from {} "
+            "where reject_reason is null and scrip = %s order by trading_date"
+        ).format(sql.Identifier(schema, "stg_dse__prices")),
+        [scrip],
+    ).fetchall()
+    stored = dict(
+        conn.execute(
+            sql.SQL("select trading_date, indicators from {} where scrip = %s").format(
+                sql.Identifier(schema, "indicators")
+            ),
+            [scrip],
+        ).fetchall()
+    )
+    result = ScripAudit(scrip)
+    dates = [row[0] for row in prices]
+    columns = [np.array([row[i] for row in prices], dtype=float) for i in range(1, 6)]
+    expected = compute_all(*columns) if prices else {}
+    for i, day in enumerate(dates):
+        if since and day < since:
+            continue
+        result.rows += 1
+        document = stored.pop(day, None)
+        if document is None:
+            result.mismatches.append(Mismatch(day, "(row)", "missing", "accepted price row"))
+            continue
+        for key in KEYS:
+            want, got = _value(expected[key][i]), document.get(key)
+            if want is None or got is None:
+                if want is not got:
+                    result.mismatches.append(Mismatch(day, key, got, want))
+                continue
+            result.values += 1
+            difference = abs(got - want) / max(1.0, abs(want))
+            result.worst = max(result.worst, difference)
+            if difference > TOLERANCE:
+                result.mismatches.append(Mismatch(day, key, got, want))
+        for key in sorted(set(document) - set(KEYS)):
+            result.mismatches.append(Mismatch(day, key, document[key], "not a known key"))
+    for day in sorted(d for d in stored if not since or d >= since):
+        result.mismatches.append(Mismatch(day, "(row)", "present", "no accepted price row"))
+    return result
+
+
+def choose_scrips(
+    conn: psycopg.Connection, schema: str, scrips: list[str] | None, sample: int | None, seed: int
+) -> list[str]:
+    """The scrips to audit: those named, a reproducible random sample, or all of them."""
+    known = [
+        row[0]
+        for row in conn.execute(
+            sql.SQL(
+                "select distinct scrip from {} where reject_reason is null order by scrip"
+            ).format(sql.Identifier(schema, "stg_dse__prices"))
+        )
+    ]
+    if scrips:
+        unknown = sorted(set(scrips) - set(known))
+        if unknown:
+            raise ValueError(f"no accepted prices for scrip(s): {', '.join(unknown)}")
+        return scrips
+    if sample:
+        return sorted(random.Random(seed).sample(known, min(sample, len(known))))
+    return known
+
+
+def audit(
+    conn: psycopg.Connection, schema: str, scrips: list[str], since: datetime.date | None
+) -> Iterator[ScripAudit]:
+    for scrip in scrips:
+        yield audit_scrip(conn, schema, scrip, since)
+
+
+def run(
+    conn: psycopg.Connection,
+    schema: str,
+    scrips: list[str] | None,
+    sample: int | None,
+    since: datetime.date | None,
+    seed: int = 0,
+    show: int = 10,
+    echo=print,
+) -> int:
+    """Audit, print a readable report, and return the exit code: 0 clean, 1 on any mismatch."""
+    chosen = choose_scrips(conn, schema, scrips, sample, seed)
+    rows = values = bad_scrips = 0
+    worst = 0.0
+    for done, result in enumerate(audit(conn, schema, chosen, since), start=1):
+        rows += result.rows
+        values += result.values
+        worst = max(worst, result.worst)
+        if result.mismatches:
+            bad_scrips += 1
+            echo(f"{result.scrip}: {len(result.mismatches)} mismatch(es) in {result.rows} rows")
+            for mismatch in result.mismatches[:show]:
+                echo(mismatch.describe())
+            if len(result.mismatches) > show:
+                echo(f"  ... and {len(result.mismatches) - show} more")
+        elif len(chosen) <= 20 or done % 50 == 0 or done == len(chosen):
+            echo(f"{result.scrip}: ok ({result.rows} rows)  [{done}/{len(chosen)}]")
+    verdict = "MISMATCH" if bad_scrips else "OK"
+    echo(
+        f"{verdict}: {len(chosen)} scrip(s), {rows} rows, {values} values compared with the "
+        f"reference; largest relative difference {worst:.2e} (tolerance {TOLERANCE:.0e}); "
+        f"{bad_scrips} scrip(s) with mismatches"
+    )
+    return 1 if bad_scrips else 0
