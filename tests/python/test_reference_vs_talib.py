@@ -10,16 +10,19 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import talib
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dse_indicators.reference import KEYS, compute_all
 from dse_indicators.reference._common import fused_multiply_add
+from tests.python.talib_oracle import talib_keys
 
 TOLERANCE = 1e-9
 DATA_DIR = Path(__file__).parent / "data"
-SHARED_DSE_DIR = Path("/work/shared/reference/dse/tashreef-dse-eod-sample/Unadjusted")
+# The shared reference data sits beside the checkout (MIT sample; see seeds/_seeds.yml).
+SHARED_DSE_DIR = (
+    Path(__file__).resolve().parents[3] / "shared/reference/dse/tashreef-dse-eod-sample/Unadjusted"
+)
 
 Series = np.ndarray
 Ohlcv = tuple[Series, Series, Series, Series, Series]
@@ -28,53 +31,11 @@ Ohlcv = tuple[Series, Series, Series, Series, Series]
 # --------------------------------------------------------------------------- oracle
 
 
-def talib_indicators(o: Series, h: Series, lo: Series, c: Series, v: Series) -> dict[str, Series]:
-    """Every key computed by TA-Lib itself, with the settings the keys are defined by."""
-    out: dict[str, Series] = {}
-    for period in (5, 10, 20, 50, 200):
-        out[f"sma_{period}"] = talib.SMA(c, timeperiod=period)
-    for period in (12, 26, 50, 200):
-        out[f"ema_{period}"] = talib.EMA(c, timeperiod=period)
-    out["macd"], out["macd_signal"], out["macd_hist"] = talib.MACD(
-        c, fastperiod=12, slowperiod=26, signalperiod=9
-    )
-    out["rsi_14"] = talib.RSI(c, timeperiod=14)
-    out["bb_upper_20"], out["bb_middle_20"], out["bb_lower_20"] = talib.BBANDS(
-        c, timeperiod=20, nbdevup=2.0, nbdevdn=2.0, matype=talib.MA_Type.SMA
-    )
-    out["atr_14"] = talib.ATR(h, lo, c, timeperiod=14)
-    out["adx_14"] = talib.ADX(h, lo, c, timeperiod=14)
-    out["plus_di_14"] = talib.PLUS_DI(h, lo, c, timeperiod=14)
-    out["minus_di_14"] = talib.MINUS_DI(h, lo, c, timeperiod=14)
-    out["stoch_k"], out["stoch_d"] = talib.STOCH(
-        h,
-        lo,
-        c,
-        fastk_period=14,
-        slowk_period=3,
-        slowk_matype=talib.MA_Type.SMA,
-        slowd_period=3,
-        slowd_matype=talib.MA_Type.SMA,
-    )
-    out["cci_20"] = talib.CCI(h, lo, c, timeperiod=20)
-    out["willr_14"] = talib.WILLR(h, lo, c, timeperiod=14)
-    out["mfi_14"] = talib.MFI(h, lo, c, v, timeperiod=14)
-    out["obv"] = talib.OBV(c, v)
-    out["roc_10"] = talib.ROC(c, timeperiod=10)
-    out["sar"] = talib.SAR(h, lo, acceleration=0.02, maximum=0.2)
-    out["ret_1d"] = talib.ROCP(c, timeperiod=1)
-    out["volatility_20"] = talib.STDDEV(talib.ROCP(c, timeperiod=1), timeperiod=20, nbdev=1.0)
-    out["high_252"] = talib.MAX(h, timeperiod=252)
-    out["low_252"] = talib.MIN(lo, timeperiod=252)
-    out["volume_sma_20"] = talib.SMA(v, timeperiod=20)
-    return out
-
-
 def assert_matches_talib(data: Ohlcv, label: str) -> None:
     """Compare every key of ``compute_all`` with TA-Lib on one series."""
     o, h, lo, c, v = (np.ascontiguousarray(a, dtype=np.float64) for a in data)
     ours = compute_all(o, h, lo, c, v)
-    theirs = talib_indicators(o, h, lo, c, v)
+    theirs = talib_keys(o, h, lo, c, v)
     assert tuple(ours) == KEYS, f"{label}: compute_all keys differ from KEYS"
     failures = []
     for key in KEYS:
