@@ -40,6 +40,7 @@ class ScripAudit:
     rows: int = 0
     values: int = 0
     worst: float = 0.0
+    worst_by_key: dict[str, float] = field(default_factory=dict)
     mismatches: list[Mismatch] = field(default_factory=list)
 
 
@@ -87,6 +88,7 @@ def audit_scrip(
             result.values += 1
             difference = abs(got - want) / max(1.0, abs(want))
             result.worst = max(result.worst, difference)
+            result.worst_by_key[key] = max(result.worst_by_key.get(key, 0.0), difference)
             if difference > TOLERANCE:
                 result.mismatches.append(Mismatch(day, key, got, want))
         for key in sorted(set(document) - set(KEYS)):
@@ -139,10 +141,13 @@ def run(
     chosen = choose_scrips(conn, schema, scrips, sample, seed)
     rows = values = bad_scrips = 0
     worst = 0.0
+    worst_by_key = dict.fromkeys(KEYS, 0.0)
     for done, result in enumerate(audit(conn, schema, chosen, since), start=1):
         rows += result.rows
         values += result.values
         worst = max(worst, result.worst)
+        for key, difference in result.worst_by_key.items():
+            worst_by_key[key] = max(worst_by_key[key], difference)
         if result.mismatches:
             bad_scrips += 1
             echo(f"{result.scrip}: {len(result.mismatches)} mismatch(es) in {result.rows} rows")
@@ -152,6 +157,9 @@ def run(
                 echo(f"  ... and {len(result.mismatches) - show} more")
         elif len(chosen) <= 20 or done % 50 == 0 or done == len(chosen):
             echo(f"{result.scrip}: ok ({result.rows} rows)  [{done}/{len(chosen)}]")
+    echo("largest relative difference per key:")
+    for start in range(0, len(KEYS), 4):
+        echo("  " + "  ".join(f"{k:>13s} {worst_by_key[k]:.1e}" for k in KEYS[start : start + 4]))
     verdict = "MISMATCH" if bad_scrips else "OK"
     echo(
         f"{verdict}: {len(chosen)} scrip(s), {rows} rows, {values} values compared with the "
