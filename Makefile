@@ -30,7 +30,7 @@ demo: setup
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(EMBEDDED) && $(BIN)/sqlfluff lint models tests analyses --disable-progress-bar
+	$(EMBEDDED) && $(BIN)/sqlfluff lint models tests --disable-progress-bar
 
 test: lint
 	$(BIN)/pytest
