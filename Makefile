@@ -35,6 +35,10 @@ lint: setup
 test: lint
 	$(BIN)/pytest
 
+# docs/benchmarks.md; not a test: ~20 min at 1x. E.g. make bench BENCH_ARGS="--scales 1,10"
+bench: setup
+	$(EMBEDDED) && $(BIN)/python -m dse_indicators.bench --json out/bench.json $(BENCH_ARGS)
+
 clean:
 	-$(DSE) db stop
 	rm -rf target logs .pytest_cache

@@ -165,7 +165,7 @@ series as (
 
     select
         {%- for name, length in plan.states %}
-        null::float8 [] as seed__{{ name }},
+        null::float8[] as seed__{{ name }},
         {%- endfor %}
         accepted.*,
         row_number() over (partition by accepted.scrip order by accepted.trading_date) as row_num,

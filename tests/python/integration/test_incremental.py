@@ -215,3 +215,18 @@ def test_a_bad_var_stops_the_run_before_anything_is_written(daily, vars, message
     assert message in result.stdout + result.stderr
     with daily.connect() as conn:
         assert row_versions(conn) == before
+
+
+def test_a_listing_with_one_row_continues_on_its_second_day(daily):
+    # The volatility starts on a scrip's second row: its state must still sit in place.
+    run_after(
+        daily,
+        f"insert into {SOURCE} values ('ONEDAY', '2025-12-01', 10.5, 11.5, 10.1, 11.0, 500)",
+    )
+    run_after(
+        daily,
+        f"insert into {SOURCE} values ('ONEDAY', '2025-12-02', 11.0, 11.9, 10.8, 11.6, 700)",
+    )
+    with daily.connect() as conn:
+        assert ("ONEDAY", datetime.date(2025, 12, 2)) in row_versions(conn)
+    assert_same_as_full_refresh(daily)

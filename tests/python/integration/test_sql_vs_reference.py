@@ -83,6 +83,27 @@ def test_edge_series_equal_talib(built):
     assert by_scrip["ONE_ROW"][0][6] == {"obv": EDGE_SERIES["ONE_ROW"][4][0]}
 
 
+def test_audit_passes_then_finds_a_tampered_value(built, capsys):
+    from dse_indicators import cli
+
+    env = {"DBT_SCHEMA": "analytics", **built.env}
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in env.items():
+            patch.setenv(name, value)
+        assert cli.main(["audit", "--scrip", "HUGE", "--scrip", "FLOOR"]) == 0
+        assert "OK: 2 scrip(s)" in capsys.readouterr().out
+        with built.connect() as conn:
+            conn.execute(
+                "update analytics.indicators set indicators = jsonb_set(indicators, '{rsi_14}', "
+                "to_jsonb((indicators ->> 'rsi_14')::float8 + 1e-6)) "
+                "where scrip = 'FLOOR' and row_num = 100"
+            )
+        assert cli.main(["audit", "--scrip", "FLOOR"]) == 1
+        out = capsys.readouterr().out
+        assert "FLOOR: 1 mismatch(es)" in out and "rsi_14" in out and "MISMATCH" in out
+        assert cli.main(["audit", "--scrip", "NOSUCH"]) == 2
+
+
 @pytest.fixture(scope="module")
 def model_sql(built) -> str:
     """The model's full-refresh SELECT, as dbt compiled it."""
