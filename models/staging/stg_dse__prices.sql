@@ -46,6 +46,9 @@ typed as (
         (case when is_no_trade then raw_close else raw_low end)::float8 as low,
         raw_close::float8 as close
     from flat_bars
+    -- A planner fence: each row's prices are computed once. Without it the planner copies
+    -- these expressions into every later use (sort keys, checks), some 40 times per row.
+    offset 0
 
 ),
 
@@ -67,6 +70,7 @@ checked as (
             when trading_date > {{ dse_run_date() }} + 1 then 'future_date'
         end as row_reject_reason
     from typed
+    offset 0  -- the same fence: the reason is computed once per row
 
 ),
 
