@@ -10,19 +10,19 @@ Columns: scrip, trading_date, price_open .. price_close (float64), price_volume 
 one float64 column per indicator key, null where the key is absent (warm-up). Rows are sorted
 by scrip and date inside each file.
 
-How it reads: PostgreSQL turns each JSONB value into text once (`indicators ->> key`) and
-joins one scrip's rows into one CSV text, so the client receives a few hundred large values
-rather than a message per row, and pyarrow's C++ CSV reader turns them into columns. Two
-workers (connections) share the scrips and read one snapshot. Memory stays bounded by the
-longest scrip history and the write buffer, whatever the size of the table. The JSONB-to-text
-conversion in PostgreSQL is most of the time (about 0.15 us per value).
+How it reads: the model keeps, beside the JSONB document, a bytea `features` with the same
+numbers as big-endian float8 in a fixed key order (NaN where a key is absent). PostgreSQL
+gathers each scrip's rows into a few binary arrays and one byte string; numpy reads those as
+they are, so no JSON and no text is parsed on either side. Two workers (connections) share
+the scrips and read one snapshot. Memory stays bounded by the longest scrip history and the
+write buffer, whatever the size of the table.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import io
+import itertools
 import json
 import os
 import queue
@@ -35,12 +35,10 @@ from pathlib import Path
 import numpy as np
 import psycopg
 import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 from psycopg import sql
 
-from dse_indicators import database, target
+from dse_indicators import database, pg_arrays, target
 from dse_indicators.errors import UserError, did_you_mean
 
 PRICE_COLUMNS = ("price_open", "price_high", "price_low", "price_close", "price_volume")
@@ -48,8 +46,8 @@ MANIFEST = "_manifest.json"
 MANIFEST_FORMAT = 1
 # Rows buffered per worker before they are written as one row group per year.
 FLUSH_ROWS = 65_536
-# Scrip texts gathered before one CSV parse: large enough for pyarrow's threads to pay off.
-PARSE_BYTES = 4 << 20
+# Scrips' arrays gathered before they become one Arrow table.
+PARSE_BYTES = 16 << 20
 NEVER = dt.date(1, 1, 1)
 # Connections reading at once: one per core of a small server; PostgreSQL does the heavy part.
 JOBS = 2
@@ -130,11 +128,6 @@ def _remove_export(out_dir: Path, manifest: dict) -> None:
 # --------------------------------------------------------------------------- what to export
 
 
-def natural_order(key: str) -> tuple:
-    """sma_5 before sma_10 before sma_20: names compared with their numbers as numbers."""
-    return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", key))
-
-
 def list_scrips(conn: psycopg.Connection, table: sql.Identifier) -> list[str]:
     """Every scrip, one index probe per scrip rather than a scan of the table."""
     query = sql.SQL(
@@ -149,19 +142,18 @@ def list_scrips(conn: psycopg.Connection, table: sql.Identifier) -> list[str]:
 
 
 def list_keys(conn: psycopg.Connection, table: sql.Identifier) -> list[str]:
-    """The keys of each scrip's newest row: a key, once past its warm-up, stays present."""
-    query = sql.SQL(
-        "with recursive scrips as ("
-        " (select scrip from {t} order by scrip limit 1)"
-        " union all"
-        " select (select i.scrip from {t} as i where i.scrip > s.scrip order by i.scrip limit 1)"
-        " from scrips as s where s.scrip is not null"
-        ") select distinct key from scrips"
-        " cross join lateral (select indicators from {t} as i where i.scrip = scrips.scrip"
-        "  order by i.trading_date desc limit 1) as newest"
-        " cross join lateral jsonb_object_keys(newest.indicators) as key"
-    ).format(t=table)
-    return sorted((row[0] for row in conn.execute(query)), key=natural_order)
+    """The keys packed in `features`, in their order, as the model wrote them in its comment."""
+    query = (
+        "select col_description(a.attrelid, a.attnum) from pg_attribute as a"
+        " where a.attrelid = %s::regclass and a.attname = 'features' and not a.attisdropped"
+    )
+    found = conn.execute(query, [table.as_string(conn)]).fetchone()
+    if not found or not (found[0] or "").startswith("keys "):
+        raise UserError(
+            f"{table.as_string(conn)} has no features column (an older build): "
+            "rebuild it once with `dbt run --full-refresh --select indicators`"
+        )
+    return found[0].removeprefix("keys ").split(",")
 
 
 def _unknown(names: Sequence[str], known: list[str], what: str, hint: str) -> str:
@@ -180,24 +172,32 @@ def _check_scrips(conn, table, wanted: Sequence[str]) -> list[str]:
 # --------------------------------------------------------------------------- reading
 
 
-def _scrip_csv_query(table: sql.Identifier, keys: Sequence[str]) -> sql.Composed:
-    """One row per scrip: its rows after its watermark as CSV text, in date order."""
-    fields = [sql.SQL("i.trading_date")]
-    fields += [sql.SQL("i.{}").format(sql.Identifier(c)) for c in PRICE_COLUMNS]
-    # coalesce: concat_ws drops nulls, and a CSV line needs every field, empty or not.
-    fields += [sql.SQL("coalesce(i.indicators ->> {}, '')").format(sql.Literal(k)) for k in keys]
+ARRAY_COLUMNS = (("trading_date", "date"), *((c, "float8") for c in PRICE_COLUMNS[:-1]))
+ARRAY_COLUMNS += (("price_volume", "int8"),)
+
+
+def _scrip_arrays_query(table: sql.Identifier) -> sql.Composed:
+    """One row per scrip: its rows after its watermark as arrays in date order, and their
+    features bytes joined into one byte string."""
+    arrays = sql.SQL(", ").join(
+        sql.SQL("array_agg(i.{column})").format(column=sql.Identifier(column))
+        for column, _ in ARRAY_COLUMNS
+    )
     return sql.SQL(
         "copy ("
-        " select w.scrip, rows.csv, rows.computed_at"
+        " select w.scrip, rows.*"
         " from unnest(%s::text[], %s::date[]) with ordinality as w (scrip, after, n)"
         " cross join lateral ("
-        "  select string_agg(concat_ws(',', {fields}), E'\\n' order by i.trading_date) as csv,"
-        "   max(i.computed_at) as computed_at"
-        "  from {table} as i where i.scrip = w.scrip and i.trading_date > w.after"
+        # The ordered subquery feeds array_agg in date order; the reader checks that it did.
+        "  select {arrays}, string_agg(i.features, ''::bytea) as features,"
+        "   max(i.computed_at) as computed_at from ("
+        "   select * from {table} as i where i.scrip = w.scrip and i.trading_date > w.after"
+        "   order by i.trading_date"
+        "  ) as i"
         " ) as rows"
-        " where rows.csv is not null order by w.n"
+        " where rows.computed_at is not null order by w.n"
         ") to stdout (format binary)"
-    ).format(fields=sql.SQL(", ").join(fields), table=table)
+    ).format(arrays=arrays, table=table)
 
 
 def _arrow_schema(keys: Sequence[str]) -> pa.Schema:
@@ -225,17 +225,11 @@ class _PartWriter:
         self.first_date: dt.date | None = None
         self.last_date: dt.date | None = None
 
-    def add(self, table: pa.Table) -> None:
-        if not table.num_rows:
-            return
-        first, last = pc.min_max(table["trading_date"]).values()
-        self.first_date = min(filter(None, [self.first_date, first.as_py()]))
-        self.last_date = max(filter(None, [self.last_date, last.as_py()]))
-        years = pc.year(table["trading_date"]).to_numpy()
-        distinct = np.unique(years)
-        for year in distinct:
-            part = table if len(distinct) == 1 else table.filter(years == year)
-            self.buffers.setdefault(int(year), []).append(part)
+    def add(self, year: int, table: pa.Table, first: dt.date, last: dt.date) -> None:
+        """Buffer rows of one year, dated first .. last."""
+        self.first_date = min(filter(None, [self.first_date, first]))
+        self.last_date = max(filter(None, [self.last_date, last]))
+        self.buffers.setdefault(year, []).append(table)
         self.buffered += table.num_rows
         if self.buffered >= FLUSH_ROWS:
             self.flush()
@@ -249,9 +243,13 @@ class _PartWriter:
                 writer = pq.ParquetWriter(
                     folder / f".{self.name}",
                     self.schema,
-                    compression="snappy",
-                    # Dictionaries pay off for scrip only; on floats they cost 3x the time.
+                    # Full-precision floats barely compress (180 MB instead of 230 MB for
+                    # 765K rows) and compressing costs a third of the export's time.
+                    compression="none",
+                    # Dictionaries and statistics pay off for scrip and date; on floats they
+                    # cost time and no reader filters on them.
                     use_dictionary=["scrip"],
+                    write_statistics=["scrip", "trading_date"],
                 )
                 self.writers[year] = writer
             rows = pa.concat_tables(parts)
@@ -279,26 +277,21 @@ class _PartWriter:
 
 
 class _Worker:
-    """One connection's share of the scrips: a reader thread receives each scrip's CSV text,
-    a converter thread parses it and writes Parquet, so the server never waits for the parse.
+    """One connection's share of the scrips: a reader thread receives each scrip's arrays, a
+    converter thread turns them into columns and writes Parquet, so the server never waits.
     """
 
-    def __init__(self, snapshot: str, query, scrips, afters, writer: _PartWriter, on_scrips):
+    def __init__(self, snapshot, query, scrips, afters, keys, writer: _PartWriter, on_scrips):
         self.snapshot, self.query = snapshot, query
         self.scrips, self.afters = scrips, afters
+        # The exported keys' positions among the features' keys, and how many those are.
+        self.positions, self.width = keys
         self.writer = writer
         self.on_scrips = on_scrips
         self.error: BaseException | None = None
         self.files: list[str] = []
         self.last_dates: dict[str, dt.date] = {}
         self.computed_at: dt.datetime | None = None
-        names = writer.schema.names[1:]  # everything but scrip, which the CSV text leaves out
-        self.read_options = pa_csv.ReadOptions(column_names=names, block_size=1 << 20)
-        self.convert_options = pa_csv.ConvertOptions(
-            column_types={name: writer.schema.field(name).type for name in names},
-            null_values=[""],
-            quoted_strings_can_be_null=False,
-        )
         self._blocks: queue.Queue = queue.Queue(maxsize=2)
         self._threads = [
             threading.Thread(target=self._read, daemon=True),
@@ -338,30 +331,28 @@ class _Worker:
             self._put(None)
 
     def _read_blocks(self, conn: psycopg.Connection) -> None:
-        texts: list[bytes] = []
-        scrips: list[tuple[str, int]] = []
+        scrips: list[tuple[str, list[bytes]]] = []
         size = 0
         with conn.cursor() as cursor, cursor.copy(self.query, [self.scrips, self.afters]) as copy:
-            # bytea: the CSV text arrives as raw bytes, with nothing decoded in Python.
-            copy.set_types(["text", "bytea", "timestamptz"])
-            for scrip, text, computed_at in copy.rows():
-                texts.append(text)
-                scrips.append((scrip, text.count(b"\n") + 1))
-                size += len(text)
+            # bytea: each array arrives as its raw binary form, with nothing decoded in Python.
+            copy.set_types(["text", *["bytea"] * (len(ARRAY_COLUMNS) + 1), "timestamptz"])
+            for scrip, *arrays, computed_at in copy.rows():
+                scrips.append((scrip, arrays))
+                size += sum(len(array) for array in arrays)
                 if self.computed_at is None or computed_at > self.computed_at:
                     self.computed_at = computed_at
                 if size >= PARSE_BYTES:
-                    if not self._put((texts, scrips)):
+                    if not self._put(scrips):
                         return
-                    texts, scrips, size = [], [], 0
-        if texts:
-            self._put((texts, scrips))
+                    scrips, size = [], 0
+        if scrips:
+            self._put(scrips)
 
     def _convert_blocks(self) -> None:
         while (block := self._blocks.get()) is not None:
             if self.error is None:
                 try:
-                    self._convert(*block)
+                    self._convert(block)
                 except BaseException as error:
                     self._fail(error)
         try:
@@ -372,20 +363,93 @@ class _Worker:
         except BaseException as error:
             self._fail(error)
 
-    def _convert(self, texts: list[bytes], scrips: list[tuple[str, int]]) -> None:
-        table = pa_csv.read_csv(
-            io.BytesIO(b"\n".join(texts)),
-            read_options=self.read_options,
-            convert_options=self.convert_options,
-        )
-        counts = np.fromiter((n for _, n in scrips), dtype=np.int64, count=len(scrips))
-        names = pa.array([scrip for scrip, _ in scrips], pa.string())
-        column = names.take(pa.array(np.repeat(np.arange(len(scrips)), counts)))
-        # Each scrip's rows are in date order: its last row is its newest date.
-        newest = table["trading_date"].take(pa.array(np.cumsum(counts) - 1)).to_pylist()
-        self.last_dates.update(zip((scrip for scrip, _ in scrips), newest, strict=True))
-        self.writer.add(table.add_column(0, "scrip", column))
-        self.on_scrips(len(scrips), table.num_rows)
+    def _convert(self, scrips: list[tuple[str, list[bytes]]]) -> None:
+        """Scrips' arrays -> one Arrow table per year, each value copied once or twice."""
+        parts: dict[str, list[np.ndarray]] = {column: [] for column, _ in ARRAY_COLUMNS}
+        parts["features"] = []
+        for scrip, (*arrays, features) in scrips:
+            views = {
+                column: pg_arrays.parse(array, element, native=False)
+                for (column, element), array in zip(ARRAY_COLUMNS, arrays, strict=True)
+            }
+            dates = views["trading_date"].astype(np.int32)
+            if len(features) != 8 * self.width * len(dates):
+                raise pg_arrays.ArrayFormatError(
+                    f"{scrip}: the features bytes do not hold {self.width} keys per row"
+                )
+            views["features"] = np.frombuffer(features, ">f8").reshape(len(dates), self.width)
+            if not (np.diff(dates) > 0).all():  # array_agg did not follow the subquery's order
+                order = np.argsort(dates, kind="stable")
+                views, dates = {c: v[order] for c, v in views.items()}, dates[order]
+            views["trading_date"] = dates
+            for column, values in views.items():
+                parts[column].append(values)
+            self.last_dates[scrip] = _from_pg_date(int(dates[-1]))
+        counts = [len(dates) for dates in parts["trading_date"]]
+        dates = np.concatenate(parts["trading_date"]) + pg_arrays.DATE_EPOCH_DAYS
+        years = dates.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int32) + 1970
+        # Rows grouped by year, in scrip and date order within each: a stable sort.
+        order = None if (np.diff(years) >= 0).all() else np.argsort(years, kind="stable")
+
+        def grouped(values: np.ndarray) -> np.ndarray:
+            return values if order is None else values[..., order]
+
+        columns = {
+            "scrip": grouped(np.repeat(np.arange(len(scrips), dtype=np.int64), counts)),
+            "trading_date": grouped(dates),
+            **{c: grouped(np.concatenate(parts[c], dtype=_NATIVE[c])) for c in PRICE_COLUMNS},
+        }
+        # (rows, all keys) big-endian -> (exported keys, rows) native: one row per key.
+        features = np.concatenate(parts["features"], dtype=np.float64).T[self.positions]
+        features = grouped(features)
+        years = grouped(years)
+        names = _arrow_strings([scrip for scrip, _ in scrips])
+        starts = [0, *(np.flatnonzero(np.diff(years)) + 1), len(years)]
+        for start, end in itertools.pairwise(starts):
+            rows = slice(start, end)
+            fields = [
+                names.take(_arrow_numbers(columns["scrip"][rows])),
+                pa.Array.from_buffers(
+                    pa.date32(), end - start, [None, pa.py_buffer(columns["trading_date"][rows])]
+                ),
+                *(_arrow_numbers(columns[c][rows]) for c in PRICE_COLUMNS),
+                # NaN in the array: the key is absent from the JSONB, a null in the file.
+                *(_arrow_numbers(values[rows], nan_is_null=True) for values in features),
+            ]
+            table = pa.Table.from_arrays(fields, schema=self.writer.schema)
+            span = columns["trading_date"][rows]
+            first, last = (
+                _from_pg_date(int(d) - pg_arrays.DATE_EPOCH_DAYS) for d in (span.min(), span.max())
+            )
+            self.writer.add(int(years[start]), table, first, last)
+        self.on_scrips(len(scrips), len(dates))
+
+
+_NATIVE = {c: np.dtype("i8" if c == "price_volume" else "f8") for c in PRICE_COLUMNS}
+
+
+def _arrow_numbers(values: np.ndarray, nan_is_null: bool = False) -> pa.Array:
+    """A numpy column as an Arrow array, built from its buffers (pa.array would import pandas)."""
+    values = np.ascontiguousarray(values)
+    validity = None
+    if nan_is_null:
+        present = ~np.isnan(values)
+        if not present.all():
+            validity = pa.py_buffer(np.packbits(present, bitorder="little"))
+    kind = pa.float64() if values.dtype.kind == "f" else pa.int64()
+    return pa.Array.from_buffers(kind, len(values), [validity, pa.py_buffer(values)])
+
+
+def _arrow_strings(texts: list[str]) -> pa.Array:
+    encoded = [text.encode() for text in texts]
+    offsets = np.zeros(len(encoded) + 1, dtype=np.int32)
+    np.cumsum([len(text) for text in encoded], out=offsets[1:])
+    buffers = [None, pa.py_buffer(offsets), pa.py_buffer(b"".join(encoded))]
+    return pa.Array.from_buffers(pa.string(), len(encoded), buffers)
+
+
+def _from_pg_date(days: int) -> dt.date:
+    return dt.date(2000, 1, 1) + dt.timedelta(days=days)
 
 
 def _begin_snapshot(conn: psycopg.Connection, snapshot: str | None) -> None:
@@ -394,8 +458,6 @@ def _begin_snapshot(conn: psycopg.Connection, snapshot: str | None) -> None:
     conn.read_only = True
     if snapshot:
         conn.execute(sql.SQL("set transaction snapshot {}").format(sql.Literal(snapshot)))
-    conn.execute("set datestyle = 'ISO'")  # the CSV reader expects YYYY-MM-DD
-    conn.execute("set extra_float_digits = 1")  # shortest exact float text, whatever the server
 
 
 # --------------------------------------------------------------------------- the export
@@ -453,6 +515,7 @@ class _Plan:
     since: dt.date | None
     scrips_chosen: bool
     rows_estimate: int
+    known_keys: list[str]  # the order of the keys in the features bytes
 
 
 def _plan(conn, table, request: ExportRequest, manifest: dict | None) -> _Plan:
@@ -490,7 +553,7 @@ def _plan(conn, table, request: ExportRequest, manifest: dict | None) -> _Plan:
     chosen = bool(request.scrips) or bool(manifest and manifest["scrips"])
     estimate = _estimate_rows(conn, table, min(afters, default=NEVER))
     estimate = estimate * len(scrips) // max(len(list_scrips(conn, table)), 1)
-    return _Plan(keys, scrips, afters, since, chosen, estimate)
+    return _Plan(keys, scrips, afters, since, chosen, estimate, known_keys)
 
 
 def _source_name(conn, schema: str) -> str:
@@ -535,8 +598,9 @@ def _stale_rows(conn, table, manifest: dict) -> int:
 
 
 def _start_workers(request, plan: _Plan, table, snapshot, export_no, progress) -> list[_Worker]:
-    query = _scrip_csv_query(table, plan.keys)
+    query = _scrip_arrays_query(table)
     schema = _arrow_schema(plan.keys)
+    keys = ([plan.known_keys.index(key) for key in plan.keys], len(plan.known_keys))
     lock = threading.Lock()
     done = {"scrips": 0, "rows": 0}
 
@@ -554,7 +618,7 @@ def _start_workers(request, plan: _Plan, table, snapshot, export_no, progress) -
         # Round robin: neighbouring scrips (often of similar length) go to different workers.
         writer = _PartWriter(request.out_dir, schema, export_no, worker_no)
         scrips, afters = plan.scrips[worker_no::jobs], plan.afters[worker_no::jobs]
-        worker = _Worker(snapshot, query, scrips, afters, writer, on_scrips)
+        worker = _Worker(snapshot, query, scrips, afters, keys, writer, on_scrips)
         worker.start()
         workers.append(worker)
     return workers

@@ -65,3 +65,16 @@
     {%- endfor %}
     )
 {%- endmacro %}
+
+
+{% macro dse_feature_bytes(keys) %}
+    {#-
+        The same values packed as bytes: each a big-endian float8 (float8send) in the plan's key
+        order, NaN where a key is absent. An export reads a scrip's rows as one byte string,
+        with nothing to parse (numpy: frombuffer(b, '>f8')). Adding 0 turns -0 into 0, as the
+        JSONB number does.
+    -#}
+    {%- for name in keys %}
+        {{ '|| ' if not loop.first }}float8send(coalesce({{ name }}::float8 + 0, 'NaN'))
+    {%- endfor %}
+{%- endmacro %}

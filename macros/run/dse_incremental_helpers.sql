@@ -43,39 +43,30 @@
 {% endmacro %}
 
 
-{% macro dse_check_state_layout(layout) %}
+{% macro dse_check_stored_layout(plan) %}
     {#-
-        A daily run continues from the stored state, which only makes sense if the table was
-        built with the same indicator families. If not, stop and say how to rebuild.
+        A daily run continues from the stored state, and the features array is read by position:
+        both only make sense if the table was built with the same indicators. The layouts are
+        written in the column comments; if they differ, stop and say how to rebuild.
     -#}
     {%- if execute -%}
+        {%- set expected = {
+            'state': 'layout ' ~ plan.state_layout,
+            'features': 'keys ' ~ plan.outputs.keys() | join(','),
+        } -%}
         {%- set found = run_query(
-            "select col_description('" ~ this ~ "'::regclass, a.attnum) from pg_attribute a "
-            ~ "where a.attrelid = '" ~ this ~ "'::regclass and a.attname = 'state'") -%}
-        {%- set stored = found.columns[0].values()[0] if found.rows | length else none -%}
-        {%- if stored != 'layout ' ~ layout -%}
-            {{ exceptions.raise_compiler_error(
-                this ~ " was built with other indicators than the project now defines (stored "
-                ~ (stored or 'no layout') ~ "; now layout " ~ layout ~ "). "
-                ~ "Rebuild it once: dbt run --full-refresh --select indicators") }}
-        {%- endif -%}
-    {%- endif -%}
-{% endmacro %}
-
-
-{% macro dse_delete_vanished_rows() %}
-    {#- Price rows deleted (or newly rejected) at the source lose their indicators row. -#}
-    {%- if is_incremental() -%}
-    delete from {{ this }} as t
-    where not exists (
-        select
-        from {{ ref('stg_dse__prices') }} as p
-        where
-            p.reject_reason is null
-            and p.scrip = t.scrip
-            and p.trading_date = t.trading_date
-    )
-    {%- else -%}
-    select 1
+            "select a.attname, col_description(a.attrelid, a.attnum) from pg_attribute as a "
+            ~ "where a.attrelid = '" ~ this ~ "'::regclass and a.attname in ('state', 'features')"
+            ~ " and not a.attisdropped") -%}
+        {%- set stored = {} -%}
+        {%- for row in found.rows -%}{%- do stored.update({row[0]: row[1]}) -%}{%- endfor -%}
+        {%- for column, layout in expected.items() -%}
+            {%- if stored.get(column) != layout -%}
+                {{ exceptions.raise_compiler_error(
+                    this ~ " was built with other indicators than the project now defines ("
+                    ~ column ~ ": stored " ~ (stored.get(column) or 'no layout') ~ "; now "
+                    ~ layout ~ "). Rebuild it once: dbt run --full-refresh --select indicators") }}
+            {%- endif -%}
+        {%- endfor -%}
     {%- endif -%}
 {% endmacro %}

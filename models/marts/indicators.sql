@@ -1,6 +1,7 @@
 {%- set plan = dse_indicator_plan(dse_indicator_families()) -%}
 {%- set price_columns = ['open', 'high', 'low', 'close', 'volume'] -%}
 
+{#- merge_delete_when: a row without row_num stands for a vanished price row (see the end). #}
 {{ config(
     materialized='incremental',
     incremental_strategy='merge',
@@ -11,13 +12,14 @@
         {'columns': ['scrip']},
         {'columns': ['trading_date']},
     ],
+    merge_delete_when='dbt_internal_source.row_num is null',
     post_hook=[
-        "{{ dse_delete_vanished_rows() }}",
         "comment on column {{ this }}.state is 'layout " ~ plan.state_layout ~ "'",
+        "comment on column {{ this }}.features is 'keys " ~ plan.outputs.keys() | join(',') ~ "'",
     ],
 ) }}
 
-{%- if is_incremental() %}{% do dse_check_state_layout(plan.state_layout) %}{% endif %}
+{%- if is_incremental() %}{% do dse_check_stored_layout(plan) %}{% endif %}
 
 with
 
@@ -34,7 +36,6 @@ accepted as (
 
 {% if is_incremental() %}
 
--- Where each scrip's series changed: the earliest date whose row is new, corrected or deleted.
 stored as (
 
     select
@@ -47,11 +48,14 @@ stored as (
 
 ),
 
-changed as (
+-- Every (scrip, date) whose accepted prices differ from the stored ones: new, corrected or
+-- vanished (deleted at the source, or newly rejected).
+differences as (
 
     select
         coalesce(accepted.scrip, stored.scrip) as scrip,
-        min(coalesce(accepted.trading_date, stored.trading_date)) as start_date
+        coalesce(accepted.trading_date, stored.trading_date) as trading_date,
+        accepted.scrip is null as vanished
     from accepted
     full join stored
         on accepted.scrip = stored.scrip and accepted.trading_date = stored.trading_date
@@ -60,7 +64,17 @@ changed as (
         or stored.scrip is null
         or (accepted.{{ price_columns | join(', accepted.') }})
         is distinct from (stored.{{ price_columns | join(', stored.') }})
-    group by coalesce(accepted.scrip, stored.scrip)
+
+),
+
+-- Where each scrip's series changed: the earliest date that differs.
+changed as (
+
+    select
+        scrip,
+        min(trading_date) as start_date
+    from differences
+    group by scrip
 
 ),
 
@@ -213,6 +227,7 @@ final as (
         scrip,
         trading_date,
         {{ dse_jsonb_object(plan.outputs) }} as indicators,
+        {{ dse_feature_bytes(plan.outputs) }} as features,
         {%- for column in price_columns %}
         price_{{ column }},
         {%- endfor %}
@@ -221,6 +236,30 @@ final as (
         now() as computed_at
     from computed
 
+){% if is_incremental() %},
+
+-- One row per vanished price row, all null but its key: the merge deletes its stored row.
+vanished as (
+
+    select
+        scrip,
+        trading_date,
+        null::jsonb as indicators,
+        null::bytea as features,
+        {%- for column in price_columns %}
+        null::{{ 'bigint' if column == 'volume' else 'float8' }} as price_{{ column }},
+        {%- endfor %}
+        null::integer as row_num,
+        null::float8 [] as state,
+        now() as computed_at
+    from differences
+    where vanished
+
 )
+{%- endif %}
 
 select * from final
+{%- if is_incremental() %}
+union all
+select * from vanished
+{%- endif %}

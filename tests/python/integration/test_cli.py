@@ -3,6 +3,7 @@ command shares (no database: exit 3; bad input: exit 2)."""
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import datetime as dt
 import json
@@ -19,6 +20,7 @@ from dse_indicators.cli import main
 from dse_indicators.plot import PLOTTED_KEYS
 from dse_indicators.sample import generate_prices
 
+ROOT = Path(__file__).resolve().parents[3]
 SOURCE = "public.ws_dse_daily_prices"
 TODAY = dt.date.today()
 END = TODAY - dt.timedelta(days=10)
@@ -93,6 +95,11 @@ def parquet_rows(folder: Path, keys: list[str]) -> dict[tuple, tuple]:
     names = ["price_open", "price_high", "price_low", "price_close", "price_volume", *keys]
     columns = [table[name].to_pylist() for name in ["scrip", "trading_date", *names]]
     return {(row[0], row[1]): tuple(row[2:]) for row in zip(*columns, strict=True)}
+
+
+def catalogue_keys() -> list[str]:
+    with (ROOT / "seeds" / "indicator_catalogue.csv").open() as catalogue:
+        return [row["key"] for row in csv.DictReader(catalogue)]
 
 
 def all_keys(project) -> list[str]:
@@ -175,6 +182,7 @@ def test_export_equals_the_table_then_appends_only_new_rows(cli, project, built,
         assert got[key] == values, key
     schema = pq.read_schema(next(out.glob("year=*/*.parquet")))
     assert [schema.field(k).type for k in keys] == ["double"] * len(keys)
+    assert schema.names[7:] == catalogue_keys()  # one column per key, in the catalogue's order
     assert f"exported {len(want):,} rows" in first.out
 
     assert "nothing new to export" in cli("export", "-o", out).out

@@ -217,6 +217,28 @@ def test_a_bad_var_stops_the_run_before_anything_is_written(daily, vars, message
         assert row_versions(conn) == before
 
 
+@pytest.mark.parametrize(
+    ("column", "other"), [("state", "layout ema_12:2"), ("features", "keys sma_5")]
+)
+def test_a_table_built_with_other_indicators_is_refused(daily, column, other):
+    comment_of = (
+        "select col_description(attrelid, attnum) from pg_attribute "
+        "where attrelid = 'analytics.indicators'::regclass and attname = %s"
+    )
+    with daily.connect() as conn:
+        (kept,) = conn.execute(comment_of, [column]).fetchone()
+        conn.execute(f"comment on column analytics.indicators.{column} is '{other}'")
+        before = row_versions(conn)
+    result = daily.dbt("run", check=False)
+    with daily.connect() as conn:
+        assert row_versions(conn) == before
+        conn.execute(f"comment on column analytics.indicators.{column} is '{kept}'")
+    assert result.returncode != 0
+    said = result.stdout + result.stderr
+    assert f"{column}: stored {other}" in said
+    assert "dbt run --full-refresh --select indicators" in said
+
+
 def test_a_listing_with_one_row_continues_on_its_second_day(daily):
     # The volatility starts on a scrip's second row: its state must still sit in place.
     run_after(
