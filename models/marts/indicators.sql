@@ -133,12 +133,9 @@ lookback as (
         earlier.row_num,
         false as is_new
     from anchors
-    cross join lateral (
-        select stored_row.*
-        from {{ this }} as stored_row
-        where stored_row.scrip = anchors.scrip and stored_row.trading_date < anchors.start_date
-        order by stored_row.trading_date desc
-        limit {{ plan.lookback }}
+    cross join lateral {{ dse_function('dse_lookback_v1') }}(
+        '{{ this.schema }}', '{{ this.identifier }}',
+        anchors.scrip, anchors.start_date, {{ plan.lookback }}
     ) as earlier
 
 ),
