@@ -48,7 +48,8 @@ typed as (
     from flat_bars
     -- A planner fence: each row's prices are computed once. Without it the planner copies
     -- these expressions into every later use (sort keys, checks), some 40 times per row.
-    offset 0
+    -- It skips no row, so the order does not matter.
+    offset 0  -- noqa: AM09
 
 ),
 
@@ -70,7 +71,8 @@ checked as (
             when trading_date > {{ dse_run_date() }} + 1 then 'future_date'
         end as row_reject_reason
     from typed
-    offset 0  -- the same fence: the reason is computed once per row
+    -- The same fence: the reason is computed once per row.
+    offset 0  -- noqa: AM09
 
 ),
 
