@@ -19,6 +19,7 @@ import pytest
 from psycopg import sql
 
 from dse_indicators import embedded
+from dse_indicators.cli import main
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -107,3 +108,26 @@ def project(request, tmp_path_factory) -> Project:
     work = tmp_path_factory.mktemp(name)
     shutil.copy(ROOT / "profiles.example.yml", work / "profiles.yml")
     return Project({**env, "PGDATABASE": name, "DBT_SCHEMA": "analytics"}, work)
+
+
+@dataclass
+class Run:
+    """What one `dse-indicators` command did: its exit code and its output."""
+
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def cli(project, monkeypatch, capsys):
+    """Run `dse-indicators ...` in this process against the module's database."""
+    for name, value in project.env.items():
+        monkeypatch.setenv(name, value)
+
+    def run(*args: str | Path) -> Run:
+        code = main([str(arg) for arg in args])
+        captured = capsys.readouterr()
+        return Run(code, captured.out, captured.err)
+
+    return run

@@ -26,27 +26,6 @@ TODAY = dt.date.today()
 END = TODAY - dt.timedelta(days=10)
 
 
-@dataclasses.dataclass
-class Run:
-    code: int
-    out: str
-    err: str
-
-
-@pytest.fixture
-def cli(project, monkeypatch, capsys):
-    """Run `dse-indicators ...` in this process against the module's database."""
-    for name, value in project.env.items():
-        monkeypatch.setenv(name, value)
-
-    def run(*args: str | Path) -> Run:
-        code = main([str(arg) for arg in args])
-        captured = capsys.readouterr()
-        return Run(code, captured.out, captured.err)
-
-    return run
-
-
 @pytest.fixture(scope="module")
 def sample():
     """Generated dirty prices ending ten days ago, without the rows dated after that: dbt judges

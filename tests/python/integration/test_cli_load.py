@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from decimal import Decimal
 from pathlib import Path
@@ -11,30 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from dse_indicators.cli import main
-
 SOURCE = "public.ws_dse_daily_prices"
-
-
-@dataclasses.dataclass
-class Run:
-    code: int
-    out: str
-    err: str
-
-
-@pytest.fixture
-def cli(project, monkeypatch, capsys):
-    """Run `dse-indicators ...` in this process against the module's database."""
-    for name, value in project.env.items():
-        monkeypatch.setenv(name, value)
-
-    def run(*args: str | Path) -> Run:
-        code = main([str(arg) for arg in args])
-        captured = capsys.readouterr()
-        return Run(code, captured.out, captured.err)
-
-    return run
 
 
 @pytest.fixture
