@@ -6,7 +6,9 @@
         - outputs: output key -> expression (null means absent);
         - states: (name, length) of every stored recursive state, in the order they are
           concatenated into the `state` column;
-        - lookback: how many earlier rows a daily run must read for the windows.
+        - lookback: how many earlier rows a daily run must read for the windows;
+        - layouts: the comment of the `state` and `features` columns, which tell how the
+          stored values are laid out (a daily run checks them before it continues).
         A family is a dict with any of: levels, outputs, states, lookback, functions.
     -#}
     {%- set levels = [] -%}
@@ -28,8 +30,11 @@
         'levels': levels,
         'outputs': keys,
         'states': states,
-        'state_layout': layout | join(','),
         'lookback': lookbacks | max,
+        'layouts': {
+            'state': 'layout ' ~ layout | join(','),
+            'features': 'keys ' ~ keys.keys() | join(','),
+        },
     }) }}
 {% endmacro %}
 

@@ -50,17 +50,13 @@
         written in the column comments; if they differ, stop and say how to rebuild.
     -#}
     {%- if execute -%}
-        {%- set expected = {
-            'state': 'layout ' ~ plan.state_layout,
-            'features': 'keys ' ~ plan.outputs.keys() | join(','),
-        } -%}
         {%- set found = run_query(
             "select a.attname, col_description(a.attrelid, a.attnum) from pg_attribute as a "
             ~ "where a.attrelid = '" ~ this ~ "'::regclass and a.attname in ('state', 'features')"
             ~ " and not a.attisdropped") -%}
         {%- set stored = {} -%}
         {%- for row in found.rows -%}{%- do stored.update({row[0]: row[1]}) -%}{%- endfor -%}
-        {%- for column, layout in expected.items() -%}
+        {%- for column, layout in plan.layouts.items() -%}
             {%- if stored.get(column) != layout -%}
                 {{ exceptions.raise_compiler_error(
                     this ~ " was built with other indicators than the project now defines ("

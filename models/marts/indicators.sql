@@ -14,8 +14,8 @@
     ],
     merge_delete_when='dbt_internal_source.row_num is null',
     post_hook=[
-        "comment on column {{ this }}.state is 'layout " ~ plan.state_layout ~ "'",
-        "comment on column {{ this }}.features is 'keys " ~ plan.outputs.keys() | join(',') ~ "'",
+        "comment on column {{ this }}.state is '" ~ plan.layouts.state ~ "'",
+        "comment on column {{ this }}.features is '" ~ plan.layouts.features ~ "'",
     ],
 ) }}
 
