@@ -372,7 +372,8 @@ class _Worker:
                 column: pg_arrays.parse(array, element, native=False)
                 for (column, element), array in zip(ARRAY_COLUMNS, arrays, strict=True)
             }
-            dates = views["trading_date"].astype(np.int32)
+            # Days since 1970, as Arrow's date32 counts them.
+            dates = views["trading_date"].astype(np.int32) + pg_arrays.DATE_EPOCH_DAYS
             if len(features) != 8 * self.width * len(dates):
                 raise pg_arrays.ArrayFormatError(
                     f"{scrip}: the features bytes do not hold {self.width} keys per row"
@@ -384,9 +385,9 @@ class _Worker:
             views["trading_date"] = dates
             for column, values in views.items():
                 parts[column].append(values)
-            self.last_dates[scrip] = _from_pg_date(int(dates[-1]))
+            self.last_dates[scrip] = _date(dates[-1])
         counts = [len(dates) for dates in parts["trading_date"]]
-        dates = np.concatenate(parts["trading_date"]) + pg_arrays.DATE_EPOCH_DAYS
+        dates = np.concatenate(parts["trading_date"])
         years = dates.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int32) + 1970
         # Rows grouped by year, in scrip and date order within each: a stable sort.
         order = None if (np.diff(years) >= 0).all() else np.argsort(years, kind="stable")
@@ -397,7 +398,7 @@ class _Worker:
         columns = {
             "scrip": grouped(np.repeat(np.arange(len(scrips), dtype=np.int64), counts)),
             "trading_date": grouped(dates),
-            **{c: grouped(np.concatenate(parts[c], dtype=_NATIVE[c])) for c in PRICE_COLUMNS},
+            **{c: grouped(np.concatenate(parts[c], dtype=_native(c))) for c in PRICE_COLUMNS},
         }
         # (rows, all keys) big-endian -> (exported keys, rows) native: one row per key.
         features = np.concatenate(parts["features"], dtype=np.float64).T[self.positions]
@@ -418,14 +419,13 @@ class _Worker:
             ]
             table = pa.Table.from_arrays(fields, schema=self.writer.schema)
             span = columns["trading_date"][rows]
-            first, last = (
-                _from_pg_date(int(d) - pg_arrays.DATE_EPOCH_DAYS) for d in (span.min(), span.max())
-            )
-            self.writer.add(int(years[start]), table, first, last)
+            self.writer.add(int(years[start]), table, _date(span.min()), _date(span.max()))
         self.on_scrips(len(scrips), len(dates))
 
 
-_NATIVE = {c: np.dtype("i8" if c == "price_volume" else "f8") for c in PRICE_COLUMNS}
+def _native(column: str) -> np.dtype:
+    """The numpy type an array column is read into, as pg_arrays defines it for its element."""
+    return pg_arrays.ELEMENTS[dict(ARRAY_COLUMNS)[column]][1]
 
 
 def _arrow_numbers(values: np.ndarray, nan_is_null: bool = False) -> pa.Array:
@@ -448,8 +448,9 @@ def _arrow_strings(texts: list[str]) -> pa.Array:
     return pa.Array.from_buffers(pa.string(), len(encoded), buffers)
 
 
-def _from_pg_date(days: int) -> dt.date:
-    return dt.date(2000, 1, 1) + dt.timedelta(days=days)
+def _date(days: np.integer) -> dt.date:
+    """A date from its days since 1970."""
+    return dt.date(1970, 1, 1) + dt.timedelta(days=int(days))
 
 
 def _begin_snapshot(conn: psycopg.Connection, snapshot: str | None) -> None:
