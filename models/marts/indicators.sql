@@ -247,7 +247,7 @@ vanished as (
         null::{{ 'bigint' if column == 'volume' else 'float8' }} as price_{{ column }},
         {%- endfor %}
         null::integer as row_num,
-        null::float8 [] as state,
+        null::float8[] as state,
         now() as computed_at
     from differences
     where vanished
