@@ -103,3 +103,22 @@ def test_a_second_run_rewrites_no_row(built, sample):
         project.dbt("run", "--vars", f"{{run_date: '{sample.calendar[-1]}'}}")
         after = row_versions(conn)
     assert before == after
+
+
+def test_the_state_is_stored_out_of_line_and_the_document_inline(built):
+    # Set between dbt's CREATE TABLE and its INSERT (macros/run/dse_create_table_as.sql): a
+    # full refresh writes its rows uncompressed, and scans of the table skip the state.
+    project, _ = built
+    with project.connect() as conn:
+        storage = dict(
+            conn.execute(
+                "select attname, attstorage from pg_attribute"
+                " where attrelid = 'analytics.indicators'::regclass and attnum > 0"
+            ).fetchall()
+        )
+        rejects = conn.execute(
+            "select attstorage from pg_attribute"
+            " where attrelid = 'analytics.price_rejects'::regclass and attname = 'reason'"
+        ).fetchone()[0]
+    assert (storage["state"], storage["indicators"], storage["features"]) == ("e", "m", "m")
+    assert rejects == "x"  # other models get dbt's own table
