@@ -27,8 +27,10 @@ with
 
 accepted as (
 
+    -- The staging view sorts scrips in byte order; this table and its indexes use the
+    -- database's collation, and a comparison in another collation could not use them.
     select
-        scrip,
+        scrip collate "default" as scrip,
         trading_date,
         {{ price_columns | join(', ') }}
     from {{ ref('stg_dse__prices') }}

@@ -9,8 +9,9 @@ prices as (
 
 final as (
 
+    -- The table keeps the database's collation (the staging view sorts in byte order).
     select
-        scrip,
+        scrip collate "default" as scrip,
         trading_date,
         reject_reason as reason,
         raw_open,
