@@ -27,10 +27,8 @@ with
 
 accepted as (
 
-    -- The staging view sorts scrips in byte order; this table and its indexes use the
-    -- database's collation, and a comparison in another collation could not use them.
     select
-        scrip collate "default" as scrip,
+        scrip,
         trading_date,
         {{ price_columns | join(', ') }}
     from {{ ref('stg_dse__prices') }}

@@ -9,9 +9,8 @@ prices as (
 
 final as (
 
-    -- The table keeps the database's collation (the staging view sorts in byte order).
     select
-        scrip collate "default" as scrip,
+        scrip,
         trading_date,
         reject_reason as reason,
         raw_open,

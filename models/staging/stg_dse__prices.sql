@@ -10,10 +10,8 @@ source as (
 
 renamed as (
 
-    -- Byte order ("C") for the scrip: the runs sort and group every row by it, and a locale's
-    -- rules only slow that down; they never change which scrips are equal.
     select
-        {{ adapter.quote(var('col_scrip')) }}::text collate "C" as scrip,
+        {{ adapter.quote(var('col_scrip')) }}::text as scrip,
         {{ adapter.quote(var('col_date')) }}::date as trading_date,
         {{ adapter.quote(var('col_open')) }}::numeric as raw_open,
         {{ adapter.quote(var('col_high')) }}::numeric as raw_high,
@@ -83,8 +81,11 @@ ranked as (
     -- Rule 3: among valid rows of one (scrip, date), the largest volume wins, then the largest close.
     select
         *,
+        -- Grouped in byte order ("C"): this sorts every source row, and a locale's rules only
+        -- slow that down; they never change which scrips are equal. The view's scrip keeps the
+        -- database's collation, which the marts' indexes need.
         row_number() over (
-            partition by scrip, trading_date, row_reject_reason is null
+            partition by scrip collate "C", trading_date, row_reject_reason is null
             order by volume desc, close desc
         ) as duplicate_rank
     from checked
