@@ -5,7 +5,7 @@
         the first rows are already written with it (PostgreSQL 15 cannot say it in CREATE TABLE).
         The indicators model keeps its recursive state out of line and uncompressed: rows stay
         under the TOAST threshold without compressing every row on write, and the reads that do
-        not need the state (change detection, export) scan half the pages.
+        not need the state (change detection, export) scan a fifth fewer pages.
         Any other model, and any temporary table, gets dbt's own statement.
     -#}
     {%- set storage = config.get('column_storage') -%}

@@ -3,7 +3,6 @@ command shares (no database: exit 3; bad input: exit 2)."""
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import datetime as dt
 import json
@@ -15,7 +14,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from dse_indicators import source_table
+from dse_indicators import bench_data, source_table
 from dse_indicators.cli import main
 from dse_indicators.plot import PLOTTED_KEYS
 from dse_indicators.sample import generate_prices
@@ -74,11 +73,6 @@ def parquet_rows(folder: Path, keys: list[str]) -> dict[tuple, tuple]:
     names = ["price_open", "price_high", "price_low", "price_close", "price_volume", *keys]
     columns = [table[name].to_pylist() for name in ["scrip", "trading_date", *names]]
     return {(row[0], row[1]): tuple(row[2:]) for row in zip(*columns, strict=True)}
-
-
-def catalogue_keys() -> list[str]:
-    with (ROOT / "seeds" / "indicator_catalogue.csv").open() as catalogue:
-        return [row["key"] for row in csv.DictReader(catalogue)]
 
 
 def all_keys(project) -> list[str]:
@@ -161,7 +155,8 @@ def test_export_equals_the_table_then_appends_only_new_rows(cli, project, built,
         assert got[key] == values, key
     schema = pq.read_schema(next(out.glob("year=*/*.parquet")))
     assert [schema.field(k).type for k in keys] == ["double"] * len(keys)
-    assert schema.names[7:] == catalogue_keys()  # one column per key, in the catalogue's order
+    # One column per key, in the catalogue's order.
+    assert schema.names[7:] == bench_data.catalogue_keys(ROOT)
     assert f"exported {len(want):,} rows" in first.out
 
     assert "nothing new to export" in cli("export", "-o", out).out
