@@ -13,7 +13,7 @@
         if not exists (select from pg_namespace where nspname = '{{ schema }}') then
             execute 'create schema {{ adapter.quote(schema) }}';
         end if;
-    {%- set statements = dse_lookback_functions() -%}
+    {%- set statements = [] -%}
     {%- for family in dse_indicator_families() -%}
         {%- for statement in family.get('functions', []) if statement not in statements -%}
             {%- do statements.append(statement) -%}

@@ -66,3 +66,18 @@
         {%- endfor -%}
     {%- endif -%}
 {% endmacro %}
+
+
+{% macro dse_comment_layouts() %}
+    {#-
+        Post-hook: the layouts of `state` and `features` in their column comments, which
+        dse_check_stored_layout reads. Only when the table is built anew: a daily run has just
+        checked them, and a comment would wait for any autovacuum of the table.
+    -#}
+    {%- if not is_incremental() -%}
+        {%- set layouts = dse_indicator_plan(dse_indicator_families()).layouts -%}
+        {%- for column, layout in layouts.items() %}
+    comment on column {{ this }}.{{ column }} is '{{ layout }}';
+        {%- endfor %}
+    {%- endif -%}
+{% endmacro %}

@@ -16,8 +16,8 @@
     merge_delete_when='dbt_internal_source.row_num is null',
     column_storage={'state': 'external', 'indicators': 'main', 'features': 'main'},
     post_hook=[
-        "comment on column {{ this }}.state is '" ~ plan.layouts.state ~ "'",
-        "comment on column {{ this }}.features is '" ~ plan.layouts.features ~ "'",
+        "{{ dse_comment_layouts() }}",
+        "{{ dse_store_source_digests() }}",
     ],
 ) }}
 
@@ -25,28 +25,73 @@
 
 with
 
+{% if is_incremental() %}
+
+-- The (scrip, bucket) digests of the source that differ from the stored ones (pre-hook): only
+-- there can a price row be new, corrected or gone (macros/run/dse_source_digests.sql).
+changed_buckets as (
+
+    select
+        scrip,
+        {{ dse_bucket_start('min(bucket)') }} as since
+    from dse_changed_buckets
+    group by scrip
+
+),
+
+requested as (
+
+    {{ dse_recalc_requests('dse_source_digests') }}
+
+),
+
+-- Per scrip, the dates a run reads from the source: from its first changed bucket on.
+scopes as (
+
+    select
+        scrip,
+        min(since) as since
+    from (
+        select * from changed_buckets
+        union all
+        select * from requested
+    ) as wanted
+    group by scrip
+
+),
+
 accepted as (
 
     select
         scrip,
         trading_date,
         {{ price_columns | join(', ') }}
-    from {{ ref('stg_dse__prices') }}
+    from (
+        {{ dse_stage_prices(source('dse', 'daily_prices'), where=
+            'exists (select from scopes where scopes.scrip = '
+            ~ adapter.quote(var('col_scrip')) ~ '::text and scopes.since <= '
+            ~ adapter.quote(var('col_date')) ~ '::date)') | indent(8) }}
+    ) as staged
     where reject_reason is null
 
 ),
-
-{% if is_incremental() %}
 
 stored as (
 
     select
         {%- for column in price_columns %}
-        price_{{ column }} as {{ column }},
+        stored_row.price_{{ column }} as {{ column }},
         {%- endfor %}
-        scrip,
-        trading_date
-    from {{ this }}
+        scopes.scrip,
+        stored_row.trading_date
+    from scopes
+    cross join lateral (
+        select *
+        from {{ this }}
+        where {{ this }}.scrip = scopes.scrip and {{ this }}.trading_date >= scopes.since
+        -- A fence: kept as a lateral subquery, each scope is one range of the primary key.
+        offset 0  -- noqa: AM09
+    ) as stored_row
 
 ),
 
@@ -77,12 +122,6 @@ changed as (
         min(trading_date) as start_date
     from differences
     group by scrip
-
-),
-
-requested as (
-
-    {{ dse_recalc_requests('accepted') }}
 
 ),
 
@@ -123,21 +162,43 @@ anchors as (
 
 ),
 
--- Windows look back over unchanged rows, read from the stored inputs.
+-- The anchors of scrips with rows to compute: a change that only deleted a scrip's newest
+-- rows leaves nothing to compute.
+resumed as (
+
+    select *
+    from anchors
+    where exists (
+        select from accepted
+        where accepted.scrip = anchors.scrip and accepted.trading_date >= anchors.start_date
+    )
+
+),
+
+-- Windows look back over unchanged rows, read from the stored inputs: with the planner's
+-- random_page_cost of the pre-hook, a walk back along the primary key per scrip.
 lookback as (
 
     select
-        anchors.scrip,
+        resumed.scrip,
         earlier.trading_date,
         {%- for column in price_columns %}
         earlier.price_{{ column }} as {{ column }},
         {%- endfor %}
         earlier.row_num,
         false as is_new
-    from anchors
-    cross join lateral {{ dse_function('dse_lookback_v1') }}(
-        '{{ this.schema }}', '{{ this.identifier }}',
-        anchors.scrip, anchors.start_date, {{ plan.lookback }}
+    from resumed
+    cross join lateral (
+        select
+            {%- for column in price_columns %}
+            stored_row.price_{{ column }},
+            {%- endfor %}
+            stored_row.trading_date,
+            stored_row.row_num
+        from {{ this }} as stored_row
+        where stored_row.scrip = resumed.scrip and stored_row.trading_date < resumed.start_date
+        order by stored_row.trading_date desc
+        limit {{ plan.lookback }}
     ) as earlier
 
 ),
@@ -156,11 +217,15 @@ fresh as (
 
 ),
 
+-- Only the first new row carries the seeds: the aggregates read them once, and 1.2 KB of seeds
+-- on every row would be copied through every window of the look-back.
 series as (
 
     select
         {%- for name, length in plan.states %}
-        anchors.seed__{{ name }},
+        case
+            when rows_to_use.row_num = anchors.anchor_row_num + 1 then anchors.seed__{{ name }}
+        end as seed__{{ name }},
         {%- endfor %}
         rows_to_use.*
     from (
@@ -173,6 +238,17 @@ series as (
 ),
 
 {% else %}
+
+accepted as (
+
+    select
+        scrip,
+        trading_date,
+        {{ price_columns | join(', ') }}
+    from {{ ref('stg_dse__prices') }}
+    where reject_reason is null
+
+),
 
 series as (
 

@@ -46,6 +46,11 @@ def assert_same_tables(project, got_schema: str, want_schema: str) -> None:
         assert len(g_state) == len(state), key
 
 
+def source_update(assignment: str, scrip: str, day: datetime.date) -> str:
+    """An UPDATE of one source row, as a scraper's correction."""
+    return f"update {SOURCE} set {assignment} where txn_scrip = '{scrip}' and txn_date = '{day}'"
+
+
 def changed_rows(before: dict, after: dict) -> set[tuple]:
     return {key for key in before.keys() & after.keys() if before[key] != after[key]}
 
@@ -149,11 +154,7 @@ def test_a_late_back_dated_row_is_slotted_in(daily):
 
 def test_a_rejected_row_that_is_fixed_later_joins_the_series(daily):
     day = datetime.date(2021, 2, 4)
-    run_after(
-        daily,
-        f"update {SOURCE} set txn_low = txn_high + 1 where txn_scrip = "
-        f"'AAMRANET' and txn_date = '{day}'",
-    )
+    run_after(daily, source_update("txn_low = txn_high + 1", "AAMRANET", day))
     with daily.connect() as conn:
         rows = row_versions(conn)
         (reason,) = conn.execute(
@@ -162,11 +163,7 @@ def test_a_rejected_row_that_is_fixed_later_joins_the_series(daily):
         ).fetchone()
     assert ("AAMRANET", day) not in rows and reason == "high_below_low"
     assert_same_as_full_refresh(daily)
-    run_after(
-        daily,
-        f"update {SOURCE} set txn_low = txn_high - 0.1 where txn_scrip = "
-        f"'AAMRANET' and txn_date = '{day}'",
-    )
+    run_after(daily, source_update("txn_low = txn_high - 0.1", "AAMRANET", day))
     with daily.connect() as conn:
         assert ("AAMRANET", day) in row_versions(conn)
     assert_same_as_full_refresh(daily)
@@ -251,4 +248,71 @@ def test_a_listing_with_one_row_continues_on_its_second_day(daily):
     )
     with daily.connect() as conn:
         assert ("ONEDAY", datetime.date(2025, 12, 2)) in row_versions(conn)
+    assert_same_as_full_refresh(daily)
+
+
+def stored_digests(conn) -> dict[tuple, tuple]:
+    rows = conn.execute(
+        "select scrip, bucket, digest, xmin::text from analytics.indicators__source_digests"
+    )
+    return {(scrip, bucket): (digest, xmin) for scrip, bucket, digest, xmin in rows}
+
+
+def test_the_stored_digests_cover_every_scrip_and_bucket_of_the_source(daily):
+    run_after(daily)
+    with daily.connect() as conn:
+        digests = stored_digests(conn)
+        (buckets,) = conn.execute(
+            f"select count(distinct (txn_scrip, (txn_date - date '0001-01-01') / 32)) "
+            f"from {SOURCE} where txn_scrip is not null and txn_date is not null"
+        ).fetchone()
+    assert len(digests) == buckets > 100
+    # A run without change rewrites none of them either.
+    run_after(daily)
+    with daily.connect() as conn:
+        assert stored_digests(conn) == digests
+
+
+def test_a_corrected_volume_rewrites_one_digest(daily):
+    day = datetime.date(2024, 3, 5)
+    with daily.connect() as conn:
+        before = stored_digests(conn)
+    run_after(daily, source_update("txn_volume = txn_volume + 1000", "GP", day))
+    with daily.connect() as conn:
+        after = stored_digests(conn)
+    bucket = (day - datetime.date(1, 1, 1)).days // 32
+    assert {key for key in before if before[key] != after.get(key)} == {("GP", bucket)}
+    assert_same_as_full_refresh(daily)
+
+
+def test_a_lost_digest_table_costs_one_full_comparison_and_rewrites_nothing(daily):
+    # The state after an upgrade from a version without digests, or after a manual drop.
+    with daily.connect() as conn:
+        kept = {key: digest for key, (digest, _) in stored_digests(conn).items()}
+    before, after = run_after(daily, "drop table analytics.indicators__source_digests")
+    assert before == after
+    with daily.connect() as conn:
+        assert {key: digest for key, (digest, _) in stored_digests(conn).items()} == kept
+
+
+def test_a_future_row_joins_the_series_when_its_day_comes(daily):
+    # Rejected while its date is more than a day ahead of the run date; no source change
+    # later, only the run date moves on.
+    last_day = "(select max(txn_date) from public.held_back)"
+    run_after(
+        daily,
+        f"insert into {SOURCE} select * from public.held_back "
+        f"where txn_scrip = 'GP' and txn_date = {last_day}",
+        vars="{run_date: '2026-01-16'}",
+    )
+    with daily.connect() as conn:
+        (held_day,) = conn.execute(f"select {last_day}").fetchone()
+        (reason,) = conn.execute(
+            "select reason from analytics.price_rejects where scrip = 'GP' and trading_date = %s",
+            [held_day],
+        ).fetchone()
+        assert reason == "future_date" and ("GP", held_day) not in row_versions(conn)
+    run_after(daily)
+    with daily.connect() as conn:
+        assert ("GP", held_day) in row_versions(conn)
     assert_same_as_full_refresh(daily)

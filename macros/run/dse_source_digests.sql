@@ -1,0 +1,95 @@
+{#-
+    Change detection without reading the history twice. A daily run must find every new,
+    corrected, late or deleted price row, and the source has no change log. So each run sums a
+    hash of every source row per scrip and 32-day bucket of dates (one scan, no sort, about
+    0.2 s per 770,000 rows), and compares these digests with the ones stored by the run before.
+    Only the buckets whose digest differs are cleaned and compared row by row. The stored
+    digests are replaced in the same transaction as the indicators, so the two never disagree.
+-#}
+
+{% macro dse_source_digests_relation() %}
+    {#- The digests the last successful run of the model saw, beside the model's table. -#}
+    {{ return(api.Relation.create(
+        database=this.database, schema=this.schema, identifier=this.identifier ~ '__source_digests'
+    )) }}
+{% endmacro %}
+
+
+{% macro dse_date_bucket(date_column) %}
+    {#- Buckets of 32 days counted from 0001-01-01: an integer, so cheaper than a month. -#}
+    ({{ date_column }} - date '0001-01-01') / 32
+{%- endmacro %}
+
+
+{% macro dse_bucket_start(bucket) %}
+    {#- The first date of a bucket. -#}
+    (date '0001-01-01' + {{ bucket }} * 32)
+{%- endmacro %}
+
+
+{% macro dse_snapshot_source_digests() %}
+    {#-
+        Pre-hook: the digests of the source as this run sees it, and those that differ from the
+        stored ones, in temporary tables that the model reads and the post-hook stores. The run date is hashed in as whether a row lies in
+        the future: such a row is rejected until that day comes, which changes its bucket.
+        The stored table is created empty if it is missing: every bucket then differs, and the
+        run compares all rows once, as a first run after an upgrade must.
+    -#}
+    {%- set stored = dse_source_digests_relation() -%}
+    {%- set scrip = adapter.quote(var('col_scrip')) ~ '::text' -%}
+    {%- set trading_date = adapter.quote(var('col_date')) ~ '::date' -%}
+    drop table if exists dse_source_digests;
+    create temporary table dse_source_digests on commit drop as
+    select
+        {{ scrip }} as scrip,
+        {{ dse_date_bucket(trading_date) }} as bucket,
+        sum(hash_record_extended(row(
+            {{ trading_date }},
+            {{ adapter.quote(var('col_open')) }}::numeric,
+            {{ adapter.quote(var('col_high')) }}::numeric,
+            {{ adapter.quote(var('col_low')) }}::numeric,
+            {{ adapter.quote(var('col_close')) }}::numeric,
+            {{ adapter.quote(var('col_volume')) }}::bigint,
+            {{ trading_date }} > {{ dse_run_date() }} + 1
+        ), 0)) as digest
+    from {{ source('dse', 'daily_prices') }}
+    -- A row without scrip or date is rejected and belongs to no series.
+    where {{ scrip }} is not null and {{ trading_date }} is not null
+    group by 1, 2;
+    create table if not exists {{ stored }} (
+        scrip text, bucket integer, digest numeric, primary key (scrip, bucket)
+    );
+    -- The buckets that differ, with their new digest (null: the bucket is gone).
+    drop table if exists dse_changed_buckets;
+    create temporary table dse_changed_buckets on commit drop as
+    select
+        coalesce(now_seen.scrip, last_seen.scrip) as scrip,
+        coalesce(now_seen.bucket, last_seen.bucket) as bucket,
+        now_seen.digest
+    from dse_source_digests as now_seen
+    full join {{ stored }} as last_seen
+        on now_seen.scrip = last_seen.scrip and now_seen.bucket = last_seen.bucket
+    where now_seen.digest is distinct from last_seen.digest;
+{%- endmacro %}
+
+
+{% macro dse_store_source_digests() %}
+    {#-
+        Post-hook: the stored digests become this run's. A full refresh replaces them all; a
+        daily run only the buckets that changed, so a run without change writes nothing.
+    -#}
+    {%- set stored = dse_source_digests_relation() -%}
+    {%- if is_incremental() -%}
+    delete from {{ stored }} as old
+    using dse_changed_buckets as changed
+    where old.scrip = changed.scrip and old.bucket = changed.bucket;
+    insert into {{ stored }} (scrip, bucket, digest)
+    select scrip, bucket, digest from dse_changed_buckets
+    where digest is not null;
+    {%- else -%}
+    truncate {{ stored }};
+    insert into {{ stored }} (scrip, bucket, digest)
+    select scrip, bucket, digest from dse_source_digests;
+    analyze {{ stored }};
+    {%- endif %}
+{%- endmacro %}
