@@ -11,9 +11,12 @@
     {%- for b in range(1, 21) if rows % b == 0 -%}{%- set block.size = b -%}{%- endfor -%}
     {%- set base = name ~ '__block' -%}
     {%- set order = 'over (partition by scrip order by trading_date)' -%}
+    {#- A sum counts blocks before a series' first row as 0: a daily run sums its new rows
+        alone (max and min skip the nulls anyway). -#}
+    {%- set before_first = ', 0::float8' if function == 'sum' else '' -%}
     {%- set parts = [base] -%}
     {%- for k in range(1, rows // block.size) -%}
-        {%- do parts.append('lag(' ~ base ~ ', ' ~ k * block.size ~ ') ' ~ order) -%}
+        {%- do parts.append('lag(' ~ base ~ ', ' ~ k * block.size ~ before_first ~ ') ' ~ order) -%}
     {%- endfor -%}
     {%- if function == 'sum' -%}
         {%- set combined = parts | join(' + ') -%}

@@ -9,5 +9,6 @@
             'low_' ~ n: 'case when row_num >= ' ~ n ~ ' then low_' ~ n ~ '__min end',
         },
         'lookback': n - 1,
+        'windows': [('max', 'high', n, 'high_' ~ n ~ '__max'), ('min', 'low', n, 'low_' ~ n ~ '__min')],
     }) }}
 {% endmacro %}

@@ -7,22 +7,40 @@
         - states: (name, length) of every stored recursive state, in the order they are
           concatenated into the `state` column;
         - lookback: how many earlier rows a daily run must read for the windows;
+        - short_levels, short_lookback, long_levels, long_windows: the same levels split for
+          daily runs. Windows over the last short_lookback rows (at most 32) run as in a full
+          refresh over that many look-back rows. Families that look back further (SMA 50 and
+          200, the 252-row extremes) are sums, maxima and minima of trailing rows (`windows`:
+          function, column, rows, result column); a daily run computes them over its new
+          rows alone and adds what the look-back rows contribute, so no window runs over
+          all 251 look-back rows.
         - layouts: the comment of the `state` and `features` columns, which tell how the
           stored values are laid out (a daily run checks them before it continues).
         A family is a dict with any of: levels, outputs, states, lookback, functions.
     -#}
-    {%- set levels = [] -%}
+    {%- set levels, short_levels, long_levels = [], [], [] -%}
     {%- set keys = {} -%}
     {%- set states = [] -%}
-    {%- set lookbacks = [1] -%}
+    {%- set lookbacks, short_lookbacks = [1], [1] -%}
+    {%- set long_windows = [] -%}
     {%- for family in families -%}
-        {%- for level in family.get('levels', []) -%}
-            {%- if levels | length <= loop.index0 -%}{%- do levels.append({}) -%}{%- endif -%}
-            {%- do levels[loop.index0].update(level) -%}
+        {%- set lookback = family.get('lookback', 0) -%}
+        {%- set is_long = lookback > 32 -%}
+        {%- if is_long and (family.get('states') or not family.get('windows')) -%}
+            {{ exceptions.raise_compiler_error(
+                "a family that looks back over 32 rows must be trailing windows without state") }}
+        {%- endif -%}
+        {%- if is_long -%}{%- do long_windows.extend(family.windows) -%}{%- endif -%}
+        {%- for target in [levels, long_levels if is_long else short_levels] -%}
+            {%- for level in family.get('levels', []) -%}
+                {%- if target | length <= loop.index0 -%}{%- do target.append({}) -%}{%- endif -%}
+                {%- do target[loop.index0].update(level) -%}
+            {%- endfor -%}
         {%- endfor -%}
         {%- do keys.update(family.get('outputs', {})) -%}
         {%- do states.extend(family.get('states', [])) -%}
-        {%- do lookbacks.append(family.get('lookback', 0)) -%}
+        {%- do lookbacks.append(lookback) -%}
+        {%- if not is_long -%}{%- do short_lookbacks.append(lookback) -%}{%- endif -%}
     {%- endfor -%}
     {%- set layout = [] -%}
     {%- for name, length in states -%}{%- do layout.append(name ~ ':' ~ length) -%}{%- endfor -%}
@@ -31,6 +49,10 @@
         'outputs': keys,
         'states': states,
         'lookback': lookbacks | max,
+        'short_levels': short_levels,
+        'short_lookback': short_lookbacks | max,
+        'long_levels': long_levels,
+        'long_windows': long_windows,
         'layouts': {
             'state': 'layout ' ~ layout | join(','),
             'features': 'keys ' ~ keys.keys() | join(','),

@@ -3,12 +3,19 @@
     {%- set level_1 = {} -%}
     {%- set level_2 = {} -%}
     {%- set outputs = {} -%}
+    {%- set windows = [] -%}
     {%- for n in periods -%}
         {%- set key = prefix ~ '_' ~ n -%}
+        {%- do windows.append(('sum', column, n, key ~ '__sum')) -%}
         {%- set sums = dse_blocked_window('sum', column, n, key ~ '__sum') -%}
         {%- do level_1.update(sums[0]) -%}
         {%- do level_2.update(sums[1]) -%}
         {%- do outputs.update({key: 'case when row_num >= ' ~ n ~ ' then ' ~ key ~ '__sum / ' ~ n ~ ' end'}) -%}
     {%- endfor -%}
-    {{ return({'levels': [level_1, level_2], 'outputs': outputs, 'lookback': periods | max - 1}) }}
+    {{ return({
+        'levels': [level_1, level_2],
+        'outputs': outputs,
+        'lookback': periods | max - 1,
+        'windows': windows,
+    }) }}
 {% endmacro %}

@@ -176,29 +176,38 @@ resumed as (
 ),
 
 -- Windows look back over unchanged rows, read from the stored inputs: with the planner's
--- random_page_cost of the pre-hook, a walk back along the primary key per scrip.
+-- random_page_cost of the pre-hook, a walk back along the primary key per scrip. Newest first,
+-- as read, each row also gets its tails: the sum, maximum or minimum of it and every later
+-- look-back row, for the long windows (see long_windows).
 lookback as (
 
     select
         resumed.scrip,
-        earlier.trading_date,
-        {%- for column in price_columns %}
-        earlier.price_{{ column }} as {{ column }},
-        {%- endfor %}
-        earlier.row_num,
+        earlier.*,
         false as is_new
     from resumed
-    cross join lateral (
+    cross join lateral (  -- noqa: ST05
         select
-            {%- for column in price_columns %}
-            stored_row.price_{{ column }},
+            {%- for function, column, rows, name in plan.long_windows %}
+            {{ function }}({{ column }}) over newest_first as tail__{{ name }},
             {%- endfor %}
-            stored_row.trading_date,
-            stored_row.row_num
-        from {{ this }} as stored_row
-        where stored_row.scrip = resumed.scrip and stored_row.trading_date < resumed.start_date
-        order by stored_row.trading_date desc
-        limit {{ plan.lookback }}
+            recent.*
+        -- The window must see the rows in this order, after the limit: hence the subquery.
+        from (
+            select
+                {%- for column in price_columns %}
+                stored_row.price_{{ column }} as {{ column }},
+                {%- endfor %}
+                stored_row.trading_date,
+                stored_row.row_num
+            from {{ this }} as stored_row
+            where stored_row.scrip = resumed.scrip and stored_row.trading_date < resumed.start_date
+            order by stored_row.trading_date desc
+            limit {{ plan.lookback }}
+        ) as recent
+        window newest_first as (
+            order by recent.trading_date desc rows between unbounded preceding and current row
+        )
     ) as earlier
 
 ),
@@ -217,8 +226,23 @@ fresh as (
 
 ),
 
--- Only the first new row carries the seeds: the aggregates read them once, and 1.2 KB of seeds
--- on every row would be copied through every window of the look-back.
+rows_to_use as (
+
+    select
+        scrip,
+        trading_date,
+        {{ price_columns | join(', ') }},
+        row_num,
+        is_new
+    from lookback
+    union all
+    select * from fresh
+
+),
+
+-- The windows of all but the long families run over the last rows of the look-back only. Only
+-- the first new row carries the seeds: the aggregates read them once, and 1.2 KB of seeds on
+-- every row would be copied through every window.
 series as (
 
     select
@@ -228,14 +252,81 @@ series as (
         end as seed__{{ name }},
         {%- endfor %}
         rows_to_use.*
-    from (
-        select * from lookback
-        union all
-        select * from fresh
-    ) as rows_to_use
+    from rows_to_use
     inner join anchors on rows_to_use.scrip = anchors.scrip
+    where rows_to_use.row_num > anchors.anchor_row_num - {{ plan.short_lookback }}
 
 ),
+{%- if plan.long_levels %}
+
+-- The long windows (SMA 50 and 200, the 252-row extremes) in two parts. First the new rows alone:
+{%- for level in plan.long_levels %}
+
+long_level_{{ loop.index }} as (
+
+    select
+        {%- for column, expression in level.items() %}
+        {{ expression }} as {{ column }},
+        {%- endfor %}
+        *
+    from {{ 'fresh' if loop.first else 'long_level_' ~ loop.index0 }}
+
+),
+{%- endfor %}
+
+-- Then what the look-back rows add: a new row's window reaches back to row_num - rows + 1,
+-- whose tail it takes if that row is stored. (Before a scrip's row `rows` there is none, and
+-- no value: the keys start there.)
+long_windows as (
+
+    select
+        {%- for function, column, rows, name in plan.long_windows %}
+        {%- if function == 'sum' %}
+        {{ name }} + coalesce(tail__{{ name }}, 0) as {{ name }},
+        {%- else %}
+        {{ 'greatest' if function == 'max' else 'least' }}({{ name }}, tail__{{ name }}) as {{ name }},
+        {%- endif %}
+        {%- endfor %}
+        scrip,
+        trading_date
+    from (
+        select
+            {%- for function, column, rows, name in plan.long_windows %}
+            {{ name }},
+            lag(tail__{{ name }}, {{ rows - 1 }}) over by_row as tail__{{ name }},
+            {%- endfor %}
+            scrip,
+            trading_date,
+            is_new
+        from (
+            select
+                {%- for function, column, rows, name in plan.long_windows %}
+                {{ name }},
+                null::float8 as tail__{{ name }},
+                {%- endfor %}
+                scrip,
+                trading_date,
+                row_num,
+                is_new
+            from long_level_{{ plan.long_levels | length }}
+            union all
+            select
+                {%- for function, column, rows, name in plan.long_windows %}
+                null::float8 as {{ name }},
+                tail__{{ name }},
+                {%- endfor %}
+                scrip,
+                trading_date,
+                row_num,
+                is_new
+            from lookback
+        ) as stacked
+        window by_row as (partition by scrip order by row_num)
+    ) as shifted
+    where is_new
+
+),
+{%- endif %}
 
 {% else %}
 
@@ -265,7 +356,8 @@ series as (
 
 {% endif %}
 
-{% for level in plan.levels %}
+{%- set levels = plan.short_levels if is_incremental() else plan.levels %}
+{% for level in levels %}
 level_{{ loop.index }} as (
 
     select
@@ -278,6 +370,25 @@ level_{{ loop.index }} as (
 ),
 
 {% endfor %}
+{%- set last_level = 'level_' ~ levels | length %}
+{%- if is_incremental() and plan.long_levels %}
+with_long_windows as (
+
+    select
+        {%- for function, column, rows, name in plan.long_windows %}
+        long_windows.{{ name }},
+        {%- endfor %}
+        {{ last_level }}.*
+    from {{ last_level }}
+    inner join long_windows
+        on
+            {{ last_level }}.scrip = long_windows.scrip
+            and {{ last_level }}.trading_date = long_windows.trading_date
+
+),
+{%- set last_level = 'with_long_windows' %}
+{%- endif %}
+
 computed as (
 
     select
@@ -291,7 +402,7 @@ computed as (
         {%- endfor %}
         row_num,
         {{ dse_concat_states(plan.states) }} as state
-    from level_{{ plan.levels | length }}
+    from {{ last_level }}
     where is_new
 
 ),
