@@ -1,7 +1,7 @@
 {#-
     Change detection without reading the history twice. A daily run must find every new,
     corrected, late or deleted price row, and the source has no change log. So each run sums a
-    hash of every source row per scrip and 32-day bucket of dates (one scan, no sort, about
+    hash of every source row per scrip and 128-day bucket of dates (one scan, no sort, about
     0.2 s per 770,000 rows), and compares these digests with the ones stored by the run before.
     Only the buckets whose digest differs are cleaned and compared row by row. The stored
     digests are replaced in the same transaction as the indicators, so the two never disagree.
@@ -16,14 +16,18 @@
 
 
 {% macro dse_date_bucket(date_column) %}
-    {#- Buckets of 32 days counted from 0001-01-01: an integer, so cheaper than a month. -#}
-    ({{ date_column }} - date '0001-01-01') / 32
+    {#-
+        Buckets of 128 days counted from 0001-01-01: an integer, cheaper than a month. Wider
+        buckets mean fewer digests to compare (90,000 instead of 360,000 at 10 times the
+        history) for at most 128 days of one scrip to compare row by row.
+    -#}
+    ({{ date_column }} - date '0001-01-01') / 128
 {%- endmacro %}
 
 
 {% macro dse_bucket_start(bucket) %}
     {#- The first date of a bucket. -#}
-    (date '0001-01-01' + {{ bucket }} * 32)
+    (date '0001-01-01' + {{ bucket }} * 128)
 {%- endmacro %}
 
 
@@ -39,6 +43,10 @@
     {%- set scrip = adapter.quote(var('col_scrip')) ~ '::text' -%}
     {%- set trading_date = adapter.quote(var('col_date')) ~ '::date' -%}
     drop table if exists dse_source_digests;
+    -- Hashing every row is the one cost that grows with the history: let parallel workers
+    -- share it (a partial hash aggregate each), then plan the rest with the usual costs.
+    set local parallel_setup_cost = 0;
+    set local parallel_tuple_cost = 0.0001;
     create temporary table dse_source_digests on commit drop as
     select
         {{ scrip }} as scrip,
@@ -56,6 +64,8 @@
     -- A row without scrip or date is rejected and belongs to no series.
     where {{ scrip }} is not null and {{ trading_date }} is not null
     group by 1, 2;
+    reset parallel_setup_cost;
+    reset parallel_tuple_cost;
     create table if not exists {{ stored }} (
         scrip text, bucket integer, digest numeric, primary key (scrip, bucket)
     );

@@ -263,7 +263,7 @@ def test_the_stored_digests_cover_every_scrip_and_bucket_of_the_source(daily):
     with daily.connect() as conn:
         digests = stored_digests(conn)
         (buckets,) = conn.execute(
-            f"select count(distinct (txn_scrip, (txn_date - date '0001-01-01') / 32)) "
+            f"select count(distinct (txn_scrip, (txn_date - date '0001-01-01') / 128)) "
             f"from {SOURCE} where txn_scrip is not null and txn_date is not null"
         ).fetchone()
     assert len(digests) == buckets > 100
@@ -280,7 +280,7 @@ def test_a_corrected_volume_rewrites_one_digest(daily):
     run_after(daily, source_update("txn_volume = txn_volume + 1000", "GP", day))
     with daily.connect() as conn:
         after = stored_digests(conn)
-    bucket = (day - datetime.date(1, 1, 1)).days // 32
+    bucket = (day - datetime.date(1, 1, 1)).days // 128
     assert {key for key in before if before[key] != after.get(key)} == {("GP", bucket)}
     assert_same_as_full_refresh(daily)
 
