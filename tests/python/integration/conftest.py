@@ -48,7 +48,9 @@ class Project:
             **{"autocommit": True, **kwargs},
         )
 
-    def command(self, args: tuple[str, ...], target: str = "target") -> list[str]:
+    def command(
+        self, args: tuple[str, ...], target: str = "target", logs: str = "logs"
+    ) -> list[str]:
         return [
             str(Path(sys.executable).with_name("dbt")),
             *args,
@@ -59,7 +61,7 @@ class Project:
             "--target-path",
             str(self.work / target),
             "--log-path",
-            str(self.work / "logs"),
+            str(self.work / logs),
         ]
 
     def environment(self, schema: str | None = None) -> dict[str, str]:
@@ -77,9 +79,8 @@ class Project:
         return result
 
     def dbt_process(self, *args: str) -> subprocess.Popen:
-        """Start dbt in the background (its own target folder), for overlapping runs."""
-        target = f"target-{len(self.runs)}"
-        command = self.command(args, target)
+        """Start dbt in the background (its own target and log folders), for overlapping runs."""
+        command = self.command(args, f"target-{len(self.runs)}", f"logs-{len(self.runs)}")
         self.runs.append(command)
         return subprocess.Popen(
             command,
