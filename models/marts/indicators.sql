@@ -262,19 +262,7 @@ series as (
 {%- if plan.long_levels %}
 
 -- The long windows (SMA 50 and 200, the 252-row extremes) in two parts. First the new rows alone:
-{%- for level in plan.long_levels %}
-
-long_level_{{ loop.index }} as (
-
-    select
-        {%- for column, expression in level.items() %}
-        {{ expression }} as {{ column }},
-        {%- endfor %}
-        *
-    from {{ 'fresh' if loop.first else 'long_level_' ~ loop.index0 }}
-
-),
-{%- endfor %}
+{{- dse_level_ctes('long_level', plan.long_levels, 'fresh') }}
 
 -- Then what the look-back rows add: a new row's window reaches back to row_num - rows + 1,
 -- whose tail it takes if that row is stored. (Before a scrip's row `rows` there is none, and
@@ -359,21 +347,10 @@ series as (
 {% endif %}
 
 {%- set levels = plan.short_levels if is_incremental() else plan.levels %}
-{% for level in levels %}
-level_{{ loop.index }} as (
-
-    select
-        {%- for column, expression in level.items() %}
-        {{ expression }} as {{ column }},
-        {%- endfor %}
-        *
-    from {{ 'series' if loop.first else 'level_' ~ loop.index0 }}
-
-),
-
-{% endfor %}
-{%- set last_level = 'level_' ~ levels | length %}
+{{- dse_level_ctes('level', levels, 'series') }}
+{% set last_level = 'level_' ~ levels | length %}
 {%- if is_incremental() and plan.long_levels %}
+
 with_long_windows as (
 
     select
@@ -406,6 +383,9 @@ computed as (
         {{ dse_concat_states(plan.states) }} as state
     from {{ last_level }}
     where is_new
+    -- A fence: final reads every key twice (document and features) and would otherwise
+    -- compute each key's expression again for each read.
+    offset 0  -- noqa: AM09
 
 ),
 
