@@ -67,10 +67,12 @@ accepted as (
         trading_date,
         {{ price_columns | join(', ') }}
     from (
-        {#- The date test first: most rows are older than every change and fail it cheaply. #}
+        {#- With no scope, no scan (a one-time filter). Then the date test: most rows are older
+            than every change and fail it cheaply. #}
         {%- set source_date = adapter.quote(var('col_date')) ~ '::date' %}
         {{ dse_stage_prices(source('dse', 'daily_prices'), where=
-            source_date ~ ' >= (select min(since) from scopes) and exists (select from scopes '
+            'exists (select from scopes) and '
+            ~ source_date ~ ' >= (select min(since) from scopes) and exists (select from scopes '
             ~ 'where scopes.scrip = ' ~ adapter.quote(var('col_scrip')) ~ '::text and '
             ~ 'scopes.since <= ' ~ source_date ~ ')') | indent(8) }}
     ) as staged
