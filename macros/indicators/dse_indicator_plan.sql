@@ -42,12 +42,14 @@
         {%- do lookbacks.append(lookback) -%}
         {%- if not is_long -%}{%- do short_lookbacks.append(lookback) -%}{%- endif -%}
     {%- endfor -%}
-    {#- The running aggregates' states (st__ columns, about 1.2 KB a row) go to the last level:
-        every window node a row passes after them would copy them too. Nothing before the
-        outputs reads them. -#}
+    {#- The states' columns (st__<state>, as dse_concat_states reads them; about 1.2 KB a row)
+        go to the last level: every window node a row passes after them would copy them too.
+        Nothing before the outputs reads them. -#}
+    {%- set state_columns = [] -%}
+    {%- for name, length in states -%}{%- do state_columns.append('st__' ~ name) -%}{%- endfor -%}
     {%- for chain in [levels, short_levels] if chain | length > 1 -%}
         {%- for level in chain[:-1] -%}
-            {%- for column in level.keys() | list if column.startswith('st__') -%}
+            {%- for column in level.keys() | list if column in state_columns -%}
                 {%- do chain[-1].update({column: level.pop(column)}) -%}
             {%- endfor -%}
         {%- endfor -%}
