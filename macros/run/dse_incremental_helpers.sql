@@ -30,6 +30,17 @@
 {% endmacro %}
 
 
+{% macro dse_state_interval() %}
+    {#-
+        Rows whose row_num is a multiple of this keep the recursive state (about 1.2 KB); the
+        others store null. A daily run recomputes, without rewriting them, the rows between the
+        last stored state and its change: 7.5 more rows per scrip on average. Keeping every
+        row's state made a full refresh write twice as much (a 2.5 KB row instead of 1.3 KB).
+    -#}
+    {{- return(16) -}}
+{% endmacro %}
+
+
 {% macro dse_concat_states(states) %}
     {#- The `state` column: every family's state array, in the plan's order. -#}
     {%- set columns = [] -%}

@@ -143,7 +143,9 @@ starts as (
 
 ),
 
--- The last row before the change carries the recursive state the run continues from.
+-- The run continues the recursive state from the last stored row before the change that has
+-- one (its anchor): only every {{ dse_state_interval() }}th row keeps its state. Without an anchor
+-- the scrip starts from its first row.
 anchors as (
 
     select
@@ -152,14 +154,19 @@ anchors as (
         {%- endfor %}
         starts.scrip,
         starts.start_date,
+        coalesce(previous.trading_date, '-infinity') as anchor_date,
         coalesce(previous.row_num, 0) as anchor_row_num
     from starts
     left join lateral (
         select
+            stored_row.trading_date,
             stored_row.row_num,
             stored_row.state
         from {{ this }} as stored_row
-        where stored_row.scrip = starts.scrip and stored_row.trading_date < starts.start_date
+        where
+            stored_row.scrip = starts.scrip
+            and stored_row.trading_date < starts.start_date
+            and stored_row.state is not null
         order by stored_row.trading_date desc
         limit 1
     ) as previous on true
@@ -179,16 +186,17 @@ resumed as (
 
 ),
 
--- Windows look back over unchanged rows, read from the stored inputs: with the planner's
--- random_page_cost of the pre-hook, a walk back along the primary key per scrip. Newest first,
--- as read, each row also gets its tails: the sum, maximum or minimum of it and every later
+-- Windows look back over the rows up to the anchor, read from the stored inputs: with the
+-- planner's random_page_cost of the pre-hook, a walk back along the primary key per scrip.
+-- Newest first, as read, each row also gets its tails: the sum, maximum or minimum of it and every later
 -- look-back row, for the long windows (see long_windows).
 lookback as (
 
     select
         resumed.scrip,
         earlier.*,
-        false as is_new
+        false as is_new,
+        false as is_replayed
     from resumed
     cross join lateral (  -- noqa: ST05
         select
@@ -205,7 +213,7 @@ lookback as (
                 stored_row.trading_date,
                 stored_row.row_num
             from {{ this }} as stored_row
-            where stored_row.scrip = resumed.scrip and stored_row.trading_date < resumed.start_date
+            where stored_row.scrip = resumed.scrip and stored_row.trading_date <= resumed.anchor_date
             order by stored_row.trading_date desc
             limit {{ plan.lookback }}
         ) as recent
@@ -216,17 +224,57 @@ lookback as (
 
 ),
 
+-- The stored rows after the anchor and before the change: unchanged, computed again only to
+-- carry the recursive state to the change. They are not written.
+replayed as (
+
+    select
+        {%- for column in price_columns %}
+        stored_row.price_{{ column }} as {{ column }},
+        {%- endfor %}
+        resumed.scrip,
+        stored_row.trading_date
+    from resumed
+    cross join lateral (
+        select *
+        from {{ this }}
+        where
+            {{ this }}.scrip = resumed.scrip
+            and {{ this }}.trading_date > resumed.anchor_date
+            and {{ this }}.trading_date < resumed.start_date
+        -- A fence, as in stored: one range of the primary key per scrip.
+        offset 0  -- noqa: AM09
+    ) as stored_row
+
+),
+
+-- Every row the recursive aggregates run over: the replayed rows, then the new ones.
 fresh as (
 
     select
-        accepted.*,
+        recomputed.*,
         anchors.anchor_row_num
-        + row_number() over (partition by accepted.scrip order by accepted.trading_date)
+        + row_number() over (partition by recomputed.scrip order by recomputed.trading_date)
             as row_num,
         true as is_new
-    from accepted
-    inner join anchors
-        on accepted.scrip = anchors.scrip and accepted.trading_date >= anchors.start_date
+    from (
+        select
+            accepted.scrip,
+            accepted.trading_date,
+            accepted.{{ price_columns | join(', accepted.') }},
+            false as is_replayed
+        from accepted
+        inner join resumed
+            on accepted.scrip = resumed.scrip and accepted.trading_date >= resumed.start_date
+        union all
+        select
+            scrip,
+            trading_date,
+            {{ price_columns | join(', ') }},
+            true as is_replayed
+        from replayed
+    ) as recomputed
+    inner join anchors on recomputed.scrip = anchors.scrip
 
 ),
 
@@ -236,6 +284,7 @@ rows_to_use as (
         scrip,
         trading_date,
         {{ price_columns | join(', ') }},
+        is_replayed,
         row_num,
         is_new
     from lookback
@@ -340,6 +389,7 @@ series as (
         null::float8[] as seed__{{ name }},
         {%- endfor %}
         accepted.*,
+        false as is_replayed,
         row_number() over (partition by accepted.scrip order by accepted.trading_date) as row_num,
         true as is_new
     from accepted
@@ -382,9 +432,11 @@ computed as (
         {{ column }} as price_{{ column }},
         {%- endfor %}
         row_num,
-        {{ dse_concat_states(plan.states) }} as state
+        case
+            when row_num % {{ dse_state_interval() }} = 0 then {{ dse_concat_states(plan.states) }}
+        end as state
     from {{ last_level }}
-    where is_new
+    where is_new and not is_replayed
     -- A fence: final reads every key twice (document and features) and would otherwise
     -- compute each key's expression again for each read.
     offset 0  -- noqa: AM09

@@ -43,7 +43,7 @@ def assert_same_tables(project, got_schema: str, want_schema: str) -> None:
         assert g_indicators.keys() == indicators.keys(), key
         for name, value in indicators.items():
             assert relative_difference(g_indicators[name], value) <= TOLERANCE, (key, name)
-        assert len(g_state) == len(state), key
+        assert (g_state and len(g_state)) == (state and len(state)), key
 
 
 def source_update(assignment: str, scrip: str, day: datetime.date) -> str:
@@ -316,3 +316,13 @@ def test_a_future_row_joins_the_series_when_its_day_comes(daily):
     with daily.connect() as conn:
         assert ("GP", held_day) in row_versions(conn)
     assert_same_as_full_refresh(daily)
+
+
+def test_the_state_is_kept_on_every_sixteenth_row_only(daily):
+    with daily.connect() as conn:
+        kept, misplaced = conn.execute(
+            "select count(*) filter (where state is not null), "
+            "count(*) filter (where (state is not null) <> (row_num % 16 = 0)) "
+            "from analytics.indicators"
+        ).fetchone()
+    assert kept > 0 and misplaced == 0
