@@ -1,7 +1,8 @@
-{% macro dse_extremes(n) %}
-    {#- high_n = MAX(high, n) and low_n = MIN(low, n): the extremes of the last n rows. -#}
-    {%- set highest = dse_blocked_window('max', 'high', n, 'high_' ~ n ~ '__max') -%}
-    {%- set lowest = dse_blocked_window('min', 'low', n, 'low_' ~ n ~ '__min') -%}
+{% macro dse_extremes(n, block_size=none) %}
+    {#- high_n = MAX(high, n) and low_n = MIN(low, n): the extremes of the last n rows, in blocks
+        (dse_blocked_window). -#}
+    {%- set highest = dse_blocked_window('max', 'high', n, 'high_' ~ n ~ '__max', block_size) -%}
+    {%- set lowest = dse_blocked_window('min', 'low', n, 'low_' ~ n ~ '__min', block_size) -%}
     {{ return({
         'levels': [dict(highest[0], **lowest[0]), dict(highest[1], **lowest[1])],
         'outputs': {

