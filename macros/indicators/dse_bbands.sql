@@ -11,13 +11,13 @@
     {%- set width = deviations ~ ' * sqrt(' ~ st ~ '[6])' -%}
     {{ return({
         'levels': [{
-            middle: ready ~ 'sum(close) ' ~ dse_trailing(n) ~ ' / ' ~ n ~ ' end',
+            middle: 'sum(close) ' ~ dse_trailing(n) ~ ' / ' ~ n,
             st: dse_function('dse_variance_v1') ~ '(close, ' ~ n ~ ', seed__' ~ name ~ ') '
                 ~ 'filter (where is_new) ' ~ dse_running(),
         }],
         'outputs': {
             'bb_upper_' ~ n: ready ~ middle ~ ' + ' ~ width ~ ' end',
-            middle: middle,
+            middle: ready ~ middle ~ ' end',
             'bb_lower_' ~ n: ready ~ middle ~ ' - ' ~ width ~ ' end',
         },
         'states': [(name, 6 + n)],

@@ -17,6 +17,7 @@
         - layouts: the comment of the `state` and `features` columns, which tell how the
           stored values are laid out (a daily run checks them before it continues).
         A family is a dict with any of: levels, outputs, states, lookback, functions.
+        No first-level column may read row_num: a full refresh numbers the rows in that level.
     -#}
     {%- set levels, short_levels, long_levels = [], [], [] -%}
     {%- set keys = {} -%}
@@ -36,6 +37,11 @@
                 {%- if target | length <= loop.index0 -%}{%- do target.append({}) -%}{%- endif -%}
                 {%- do target[loop.index0].update(level) -%}
             {%- endfor -%}
+        {%- endfor -%}
+        {%- for column, expression in (family.get('levels') or [{}])[0].items() if 'row_num' in expression -%}
+            {{ exceptions.raise_compiler_error(
+                "the first-level column " ~ column ~ " reads row_num, which a full refresh only"
+                ~ " numbers in that level: test the previous row with lag() instead") }}
         {%- endfor -%}
         {%- do keys.update(family.get('outputs', {})) -%}
         {%- do states.extend(family.get('states', [])) -%}

@@ -2,7 +2,8 @@
     {#-
         volatility_n = STDDEV(ROCP(close, 1), n, 1): the population standard deviation of the
         last n daily returns with TA-Lib's own running variance (dse_variance_v1). The returns
-        start on the second row, so the first value is at row n + 1.
+        start on the second row (the first has no previous close), so the first value is at
+        row n + 1.
     -#}
     {%- set name = 'volatility_' ~ n -%}
     {%- set st = 'st__' ~ name -%}
@@ -10,8 +11,7 @@
     {{ return({
         'levels': [
             {
-                'vol_return_' ~ n: 'case when row_num > 1 then (close - ' ~ previous_close ~ ') / '
-                    ~ previous_close ~ ' end',
+                'vol_return_' ~ n: '(close - ' ~ previous_close ~ ') / ' ~ previous_close,
             },
             {
                 st: dse_function('dse_variance_v1') ~ '(vol_return_' ~ n ~ ', ' ~ n ~ ', seed__'

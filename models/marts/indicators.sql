@@ -382,6 +382,7 @@ accepted as (
 
 ),
 
+-- row_num is numbered in the first level, in the window node of its lag()s.
 series as (
 
     select
@@ -390,7 +391,6 @@ series as (
         {%- endfor %}
         accepted.*,
         false as is_replayed,
-        row_number() over (partition by accepted.scrip order by accepted.trading_date) as row_num,
         true as is_new
     from accepted
 
@@ -399,6 +399,10 @@ series as (
 {% endif %}
 
 {%- set levels = plan.short_levels if is_incremental() else plan.levels %}
+{%- if not is_incremental() %}
+    {%- set row_number = 'row_number() over (partition by scrip order by trading_date)' %}
+    {%- set levels = [dict(levels[0], row_num=row_number)] + levels[1:] %}
+{%- endif %}
 {{- dse_level_ctes('level', levels, 'series') }}
 {% set last_level = 'level_' ~ levels | length %}
 {%- if is_incremental() and plan.long_levels %}
