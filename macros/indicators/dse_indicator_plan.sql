@@ -110,7 +110,7 @@
 {% macro dse_running() %}
     {#-
         The window from the first row a run computes to the current row: recursive aggregates
-        filter on is_new and start from the stored state of the row before (their seed).
+        filter on is_new and start from the last stored state before it (their seed).
     -#}
     over (partition by scrip order by trading_date rows between unbounded preceding and current row)
 {%- endmacro %}
