@@ -144,8 +144,8 @@ starts as (
 ),
 
 -- The run continues the recursive state from the last stored row before the change that has
--- one (its anchor): only every {{ dse_state_interval() }}th row keeps its state. Without an anchor
--- the scrip starts from its first row.
+-- one (its anchor): only every {{ dse_state_interval() }}th row keeps its state. Without an
+-- anchor the scrip starts from its first row.
 anchors as (
 
     select
@@ -188,8 +188,8 @@ resumed as (
 
 -- Windows look back over the rows up to the anchor, read from the stored inputs: with the
 -- planner's random_page_cost of the pre-hook, a walk back along the primary key per scrip.
--- Newest first, as read, each row also gets its tails: the sum, maximum or minimum of it and every later
--- look-back row, for the long windows (see long_windows).
+-- Newest first, as read, each row also gets its tails: the sum, maximum or minimum of it and
+-- every later look-back row, for the long windows (see long_windows).
 lookback as (
 
     select
@@ -400,8 +400,8 @@ series as (
 
 {%- set levels = plan.short_levels if is_incremental() else plan.levels %}
 {%- if not is_incremental() %}
-    {%- set row_number = 'row_number() over (partition by scrip order by trading_date)' %}
-    {%- set levels = [dict(levels[0], row_num=row_number)] + levels[1:] %}
+{%- set row_number = 'row_number() over (partition by scrip order by trading_date)' %}
+{%- set levels = [dict(levels[0], row_num=row_number)] + levels[1:] %}
 {%- endif %}
 {{- dse_level_ctes('level', levels, 'series') }}
 {% set last_level = 'level_' ~ levels | length %}
