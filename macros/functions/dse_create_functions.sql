@@ -1,7 +1,7 @@
 {% macro dse_create_functions() %}
     {#-
-        Creates the PL/pgSQL state functions and window aggregates that the indicator families
-        need, in the target schema, on every run (on-run-start). One DO block is one transaction:
+        Creates the PL/pgSQL functions and the recursive window aggregate that the indicator
+        plan needs, in the target schema, on every run (on-run-start). One DO block is one transaction:
         the advisory lock keeps two concurrent runs from replacing the same function at once
         ("tuple concurrently updated"). Names carry a version (_v1) because CREATE OR REPLACE
         AGGREGATE cannot change a state type: a new state layout gets a new name.
@@ -13,13 +13,7 @@
         if not exists (select from pg_namespace where nspname = '{{ schema }}') then
             execute 'create schema {{ adapter.quote(schema) }}';
         end if;
-    {%- set statements = [] -%}
-    {%- for family in dse_indicator_families() -%}
-        {%- for statement in family.get('functions', []) if statement not in statements -%}
-            {%- do statements.append(statement) -%}
-        {%- endfor -%}
-    {%- endfor -%}
-    {%- for statement in statements %}
+    {%- for statement in dse_indicator_plan(dse_indicator_families()).functions %}
         execute $dse_ddl${{ statement }}$dse_ddl$;
     {%- endfor %}
     end

@@ -12,88 +12,68 @@
     {%- set ready = 'case when ' ~ st ~ '[1] > ' ~ n ~ ' then ' -%}
     {%- set di = ' case when ' ~ st ~ '[7] > 0 then 100 * (' ~ st ~ '[{}] / ' ~ st ~ '[7]) else 0 end' -%}
     {{ return({
-        'levels': [{
-            st: dse_function('dse_dmi_v1') ~ '(high, low, close, ' ~ n ~ ', seed__dmi_' ~ n ~ ') '
-                ~ 'filter (where is_new) ' ~ dse_running(),
-        }],
         'outputs': {
             'adx_' ~ n: 'case when ' ~ st ~ '[1] >= ' ~ 2 * n ~ ' then ' ~ st ~ '[9] end',
             'plus_di_' ~ n: ready ~ di.replace('{}', '5') ~ ' end',
             'minus_di_' ~ n: ready ~ di.replace('{}', '6') ~ ' end',
         },
-        'states': [('dmi_' ~ n, 9)],
-        'functions': dse_directional_functions(),
+        'recursive': {
+            'name': 'dmi_' ~ n,
+            'length': 9,
+            'inputs': {'high': 'high', 'low': 'low', 'price': 'close'},
+            'declare': [
+                'row_index integer;', 'up float8;', 'down float8;', 'plus_move float8 := 0;',
+                'minus_move float8 := 0;', 'true_range float8;', 'plus_di float8;',
+                'minus_di float8;', 'dx float8;',
+            ],
+            'body': dse_directional_step(n),
+        },
     }) }}
 {% endmacro %}
 
 
-{% macro dse_directional_functions() %}
-    {%- set step -%}
-create or replace function {{ dse_function('dse_dmi_v1_step') }}(
-    state float8[], high float8, low float8, price float8, periods integer, seed float8[]
-) returns float8[] language plpgsql immutable parallel safe as $fn$
-declare
-    row_index integer;
-    up float8;
-    down float8;
-    plus_move float8 := 0;
-    minus_move float8 := 0;
-    true_range float8;
-    plus_di float8;
-    minus_di float8;
-    dx float8;
-begin
-    if state is null then
-        state := coalesce(seed, array_fill(0::float8, array[9]));
+{% macro dse_directional_step(n) %}
+    {%- set body -%}
+row_index := state[1]::integer;
+state[1] := row_index + 1;
+if row_index > 0 then
+    up := high - state[2];
+    down := state[3] - low;
+    if up > down and up > 0 then
+        plus_move := up;
     end if;
-    row_index := state[1]::integer;
-    state[1] := row_index + 1;
-    if row_index > 0 then
-        up := high - state[2];
-        down := state[3] - low;
-        if up > down and up > 0 then
-            plus_move := up;
-        end if;
-        if down > up and down > 0 then
-            minus_move := down;
-        end if;
-        true_range := greatest(high - low, abs(state[4] - high), abs(state[4] - low));
-        if row_index < periods then
-            state[5] := state[5] + plus_move;
-            state[6] := state[6] + minus_move;
-            state[7] := state[7] + true_range;
-        else
-            state[5] := state[5] - state[5] / periods + plus_move;
-            state[6] := state[6] - state[6] / periods + minus_move;
-            state[7] := state[7] - state[7] / periods + true_range;
-            if state[7] > 0 then
-                minus_di := 100 * (state[6] / state[7]);
-                plus_di := 100 * (state[5] / state[7]);
-                if not (-1e-14 < minus_di + plus_di and minus_di + plus_di < 1e-14) then
-                    dx := 100 * (abs(minus_di - plus_di) / (minus_di + plus_di));
-                end if;
-            end if;
-            if row_index < 2 * periods - 1 then
-                state[8] := state[8] + coalesce(dx, 0);
-            elsif row_index = 2 * periods - 1 then
-                state[8] := state[8] + coalesce(dx, 0);
-                state[9] := state[8] / periods;
-            elsif dx is not null then
-                state[9] := (state[9] * (periods - 1) + dx) / periods;
+    if down > up and down > 0 then
+        minus_move := down;
+    end if;
+    true_range := greatest(high - low, abs(state[4] - high), abs(state[4] - low));
+    if row_index < {{ n }} then
+        state[5] := state[5] + plus_move;
+        state[6] := state[6] + minus_move;
+        state[7] := state[7] + true_range;
+    else
+        state[5] := state[5] - state[5] / {{ n }} + plus_move;
+        state[6] := state[6] - state[6] / {{ n }} + minus_move;
+        state[7] := state[7] - state[7] / {{ n }} + true_range;
+        if state[7] > 0 then
+            minus_di := 100 * (state[6] / state[7]);
+            plus_di := 100 * (state[5] / state[7]);
+            if not (-1e-14 < minus_di + plus_di and minus_di + plus_di < 1e-14) then
+                dx := 100 * (abs(minus_di - plus_di) / (minus_di + plus_di));
             end if;
         end if;
+        if row_index < {{ 2 * n - 1 }} then
+            state[8] := state[8] + coalesce(dx, 0);
+        elsif row_index = {{ 2 * n - 1 }} then
+            state[8] := state[8] + coalesce(dx, 0);
+            state[9] := state[8] / {{ n }};
+        elsif dx is not null then
+            state[9] := (state[9] * {{ n - 1 }} + dx) / {{ n }};
+        end if;
     end if;
-    state[2] := high;
-    state[3] := low;
-    state[4] := price;
-    return state;
-end
-$fn$
+end if;
+state[2] := high;
+state[3] := low;
+state[4] := price;
     {%- endset -%}
-    {%- set aggregate -%}
-create or replace aggregate {{ dse_function('dse_dmi_v1') }}(float8, float8, float8, integer, float8[]) (
-    sfunc = {{ dse_function('dse_dmi_v1_step') }}, stype = float8[], parallel = safe
-)
-    {%- endset -%}
-    {{ return([step, aggregate]) }}
+    {{ return(body) }}
 {% endmacro %}

@@ -16,7 +16,12 @@
           all 251 look-back rows.
         - layouts: the comment of the `state` and `features` columns, which tell how the
           stored values are laid out (a daily run checks them before it continues).
-        A family is a dict with any of: levels, outputs, states, lookback, functions.
+        - functions: the DDL of the families' functions and of the recursive aggregate.
+        A family is a dict with any of: levels, outputs, states, lookback, functions, recursive.
+        `recursive` is a fragment of the one aggregate that steps every recursive indicator
+        (dse_recursive_aggregate); its outputs read its state as st__<name>[slot], which the plan
+        points at the slot of the shared state st__recursive. The shared state comes first in
+        the `state` column, the fragments in the families' order.
         No first-level column may read row_num: a full refresh numbers the rows in that level.
     -#}
     {%- set levels, short_levels, long_levels = [], [], [] -%}
@@ -24,6 +29,7 @@
     {%- set states = [] -%}
     {%- set lookbacks, short_lookbacks = [1], [1] -%}
     {%- set long_windows = [] -%}
+    {%- set fragments, functions = [], [] -%}
     {%- for family in families -%}
         {%- set lookback = family.get('lookback', 0) -%}
         {%- set is_long = lookback > 32 -%}
@@ -45,9 +51,36 @@
         {%- endfor -%}
         {%- do keys.update(family.get('outputs', {})) -%}
         {%- do states.extend(family.get('states', [])) -%}
+        {%- if family.get('recursive') -%}{%- do fragments.append(family.recursive) -%}{%- endif -%}
+        {%- for statement in family.get('functions', []) if statement not in functions -%}
+            {%- do functions.append(statement) -%}
+        {%- endfor -%}
         {%- do lookbacks.append(lookback) -%}
         {%- if not is_long -%}{%- do short_lookbacks.append(lookback) -%}{%- endif -%}
     {%- endfor -%}
+    {%- set layout = [] -%}
+    {%- if fragments -%}
+        {%- set fused = dse_recursive_aggregate(fragments) -%}
+        {%- for chain in [levels, short_levels] -%}
+            {%- do chain[-1].update({'st__' ~ fused.state[0]: fused.column}) -%}
+        {%- endfor -%}
+        {%- do states.insert(0, fused.state) -%}
+        {%- do functions.extend(fused.functions) -%}
+        {%- for fragment in fragments -%}
+            {%- set own = 'st__' ~ fragment.name ~ '[' -%}
+            {%- for key, expression in keys.items() if own in expression -%}
+                {%- for slot in range(1, fragment.length + 1) -%}
+                    {%- do keys.update({key: keys[key].replace(own ~ slot ~ ']',
+                        'st__' ~ fused.state[0] ~ '[' ~ (fused.offsets[fragment.name] + slot) ~ ']')}) -%}
+                {%- endfor -%}
+                {%- if own in keys[key] -%}
+                    {{ exceptions.raise_compiler_error(
+                        "the key " ~ key ~ " reads a slot outside the state " ~ fragment.name) }}
+                {%- endif -%}
+            {%- endfor -%}
+            {%- do layout.append(fragment.name ~ ':' ~ fragment.length) -%}
+        {%- endfor -%}
+    {%- endif -%}
     {#- The states' columns (st__<state>, as dse_concat_states reads them; about 1.2 KB a row)
         go to the last level: every window node a row passes after them would copy them too.
         Nothing before the outputs reads them. -#}
@@ -60,8 +93,10 @@
             {%- endfor -%}
         {%- endfor -%}
     {%- endfor -%}
-    {%- set layout = [] -%}
-    {%- for name, length in states -%}{%- do layout.append(name ~ ':' ~ length) -%}{%- endfor -%}
+    {#- The shared state is described by its fragments (above). -#}
+    {%- for name, length in states[(1 if fragments else 0):] -%}
+        {%- do layout.append(name ~ ':' ~ length) -%}
+    {%- endfor -%}
     {{ return({
         'levels': levels,
         'outputs': keys,
@@ -71,6 +106,7 @@
         'short_lookback': short_lookbacks | max,
         'long_levels': long_levels,
         'long_windows': long_windows,
+        'functions': functions,
         'layouts': {
             'state': 'layout ' ~ layout | join(','),
             'features': 'keys ' ~ keys.keys() | join(','),

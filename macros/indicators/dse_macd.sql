@@ -10,75 +10,58 @@
     {%- set first_row = slow + signal - 1 -%}
     {%- set ready = 'case when ' ~ st ~ '[1] >= ' ~ first_row ~ ' then ' -%}
     {{ return({
-        'levels': [{
-            st: dse_function('dse_macd_v1') ~ '(close, ' ~ fast ~ ', ' ~ slow ~ ', ' ~ signal
-                ~ ', seed__macd) filter (where is_new) ' ~ dse_running()
-        }],
         'outputs': {
             'macd': ready ~ st ~ '[3] - ' ~ st ~ '[2] end',
             'macd_signal': ready ~ st ~ '[4] end',
             'macd_hist': ready ~ '(' ~ st ~ '[3] - ' ~ st ~ '[2]) - ' ~ st ~ '[4] end',
         },
-        'states': [('macd', 4)],
-        'functions': dse_macd_functions(),
+        'recursive': {
+            'name': 'macd',
+            'length': 4,
+            'inputs': {'price': 'close'},
+            'declare': ['row_index float8;', 'macd_line float8;'],
+            'body': dse_macd_step(fast, slow, signal),
+        },
     }) }}
 {% endmacro %}
 
 
-{% macro dse_macd_functions() %}
-    {%- set step -%}
-create or replace function {{ dse_function('dse_macd_v1_step') }}(
-    state float8[], price float8, fast integer, slow integer, signal integer, seed float8[]
-) returns float8[] language plpgsql immutable parallel safe as $fn$
-declare
-    row_index float8;
-    macd float8;
-begin
-    if state is null then
-        state := coalesce(seed, array[0, 0, 0, 0]::float8[]);
+{% macro dse_macd_step(fast, slow, signal) %}
+    {%- set body -%}
+row_index := state[1];
+-- Slow EMA: seeded with the mean of rows 0 .. slow - 1.
+if row_index < {{ slow }} then
+    state[2] := state[2] + price;
+    if row_index = {{ slow - 1 }} then
+        state[2] := state[2] / {{ slow }};
     end if;
-    row_index := state[1];
-    -- Slow EMA: seeded with the mean of rows 0 .. slow - 1.
-    if row_index < slow then
-        state[2] := state[2] + price;
-        if row_index = slow - 1 then
-            state[2] := state[2] / slow;
+else
+    state[2] := (price - state[2]) * (2.0::float8 / {{ slow + 1 }}) + state[2];
+end if;
+-- Fast EMA: seeded at the same row, with the mean of rows slow - fast .. slow - 1.
+if row_index < {{ slow }} then
+    if row_index >= {{ slow - fast }} then
+        state[3] := state[3] + price;
+    end if;
+    if row_index = {{ slow - 1 }} then
+        state[3] := state[3] / {{ fast }};
+    end if;
+else
+    state[3] := (price - state[3]) * (2.0::float8 / {{ fast + 1 }}) + state[3];
+end if;
+-- Signal EMA of the MACD line, which exists from row slow - 1 on.
+if row_index >= {{ slow - 1 }} then
+    macd_line := state[3] - state[2];
+    if row_index < {{ slow - 1 + signal }} then
+        state[4] := state[4] + macd_line;
+        if row_index = {{ slow - 2 + signal }} then
+            state[4] := state[4] / {{ signal }};
         end if;
     else
-        state[2] := (price - state[2]) * (2.0::float8 / (slow + 1)) + state[2];
+        state[4] := (macd_line - state[4]) * (2.0::float8 / {{ signal + 1 }}) + state[4];
     end if;
-    -- Fast EMA: seeded at the same row, with the mean of rows slow - fast .. slow - 1.
-    if row_index < slow then
-        if row_index >= slow - fast then
-            state[3] := state[3] + price;
-        end if;
-        if row_index = slow - 1 then
-            state[3] := state[3] / fast;
-        end if;
-    else
-        state[3] := (price - state[3]) * (2.0::float8 / (fast + 1)) + state[3];
-    end if;
-    -- Signal EMA of the MACD line, which exists from row slow - 1 on.
-    if row_index >= slow - 1 then
-        macd := state[3] - state[2];
-        if row_index < slow - 1 + signal then
-            state[4] := state[4] + macd;
-            if row_index = slow - 2 + signal then
-                state[4] := state[4] / signal;
-            end if;
-        else
-            state[4] := (macd - state[4]) * (2.0::float8 / (signal + 1)) + state[4];
-        end if;
-    end if;
-    state[1] := row_index + 1;
-    return state;
-end
-$fn$
+end if;
+state[1] := row_index + 1;
     {%- endset -%}
-    {%- set aggregate -%}
-create or replace aggregate {{ dse_function('dse_macd_v1') }}(float8, integer, integer, integer, float8[]) (
-    sfunc = {{ dse_function('dse_macd_v1_step') }}, stype = float8[], parallel = safe
-)
-    {%- endset -%}
-    {{ return([step, aggregate]) }}
+    {{ return(body) }}
 {% endmacro %}

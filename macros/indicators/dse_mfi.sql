@@ -12,91 +12,70 @@
     {%- set name = 'mfi_' ~ n -%}
     {%- set st = 'st__' ~ name -%}
     {{ return({
-        'levels': [{
-            st: dse_function('dse_mfi_v1') ~ '(high, low, close, volume::float8, ' ~ n ~ ', seed__'
-                ~ name ~ ') filter (where is_new) ' ~ dse_running(),
-        }],
         'outputs': {name: 'case when ' ~ st ~ '[1] > ' ~ n ~ ' then ' ~ st ~ '[6] end'},
-        'states': [(name, 6 + 2 * n)],
-        'functions': dse_mfi_functions(),
+        'recursive': {
+            'name': name,
+            'length': 6 + 2 * n,
+            'inputs': {'high': 'high', 'low': 'low', 'price': 'close', 'volume': 'volume::float8'},
+            'declare': [
+                'row_index integer;', 'positive_slot integer;', 'negative_slot integer;',
+                'typical float8 := (high + low + price) / 3;', 'move float8;', 'flow float8;',
+                'total float8;',
+            ],
+            'body': dse_mfi_step(name, n),
+        },
     }) }}
 {% endmacro %}
 
 
-{% macro dse_mfi_functions() %}
-    {%- set step -%}
-create or replace function {{ dse_function('dse_mfi_v1_step') }}(
-    state float8[], high float8, low float8, price float8, volume float8, periods integer,
-    seed float8[]
-) returns float8[] language plpgsql immutable parallel safe as $fn$
-declare
-    row_index integer;
-    positive_slot integer;
-    negative_slot integer;
-    typical float8 := (high + low + price) / 3;
-    move float8;
-    flow float8;
-    total float8;
-begin
-    if state is null then
-        state := coalesce(seed, array_fill(0::float8, array[6 + 2 * periods]));
-    end if;
-    row_index := state[1]::integer;
-    state[1] := row_index + 1;
-    if row_index = 0 then
-        state[2] := typical;
-        return state;
-    end if;
-    positive_slot := 7 + row_index % periods;
-    negative_slot := positive_slot + periods;
-    if row_index > periods then
-        state[3] := state[3] - state[positive_slot];
-        state[4] := state[4] - state[negative_slot];
-    end if;
-    move := typical - state[2];
-    if abs(move) <= 1e-14 * (abs(typical) + abs(state[2])) then
-        flow := 0;
-    else
-        flow := typical * volume;
-    end if;
+{% macro dse_mfi_step(name, n) %}
+    {%- set body -%}
+row_index := state[1]::integer;
+state[1] := row_index + 1;
+if row_index = 0 then
     state[2] := typical;
-    if move < 0 then
-        state[positive_slot] := 0;
-        state[negative_slot] := flow;
+    exit {{ name }};
+end if;
+positive_slot := 7 + row_index % {{ n }};
+negative_slot := positive_slot + {{ n }};
+if row_index > {{ n }} then
+    state[3] := state[3] - state[positive_slot];
+    state[4] := state[4] - state[negative_slot];
+end if;
+move := typical - state[2];
+if abs(move) <= 1e-14 * (abs(typical) + abs(state[2])) then
+    flow := 0;
+else
+    flow := typical * volume;
+end if;
+state[2] := typical;
+if move < 0 then
+    state[positive_slot] := 0;
+    state[negative_slot] := flow;
+else
+    state[positive_slot] := flow;
+    state[negative_slot] := 0;
+end if;
+state[3] := state[3] + state[positive_slot];
+state[4] := state[4] + state[negative_slot];
+-- Running sums keep rounding residue: TA-Lib clears them once the window holds no flow.
+if flow = 0 then
+    state[5] := least(state[5] + 1, {{ n }});
+else
+    state[5] := 0;
+end if;
+if state[5] >= {{ n }} then
+    state[3] := 0;
+    state[4] := 0;
+end if;
+if row_index >= {{ n }} then
+    total := state[3] + state[4];
+    if total <= 0 then
+        state[6] := 0;
     else
-        state[positive_slot] := flow;
-        state[negative_slot] := 0;
+        state[6] := 100 * (least(greatest(state[3], 0), total) / total);
     end if;
-    state[3] := state[3] + state[positive_slot];
-    state[4] := state[4] + state[negative_slot];
-    -- Running sums keep rounding residue: TA-Lib clears them once the window holds no flow.
-    if flow = 0 then
-        state[5] := least(state[5] + 1, periods);
-    else
-        state[5] := 0;
-    end if;
-    if state[5] >= periods then
-        state[3] := 0;
-        state[4] := 0;
-    end if;
-    if row_index >= periods then
-        total := state[3] + state[4];
-        if total <= 0 then
-            state[6] := 0;
-        else
-            state[6] := 100 * (least(greatest(state[3], 0), total) / total);
-        end if;
-    end if;
-    return state;
-end
-$fn$
+end if;
     {%- endset -%}
-    {%- set aggregate -%}
-create or replace aggregate {{ dse_function('dse_mfi_v1') }}(
-    float8, float8, float8, float8, integer, float8[]
-) (
-    sfunc = {{ dse_function('dse_mfi_v1_step') }}, stype = float8[], parallel = safe
-)
-    {%- endset -%}
-    {{ return([step, aggregate]) }}
+    {{ return(body) }}
 {% endmacro %}

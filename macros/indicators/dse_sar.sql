@@ -9,13 +9,15 @@
     -#}
     {%- set st = 'st__sar' -%}
     {{ return({
-        'levels': [{
-            st: dse_function('dse_sar_v1') ~ '(high, low, ' ~ acceleration ~ ', ' ~ maximum
-                ~ ', seed__sar) filter (where is_new) ' ~ dse_running(),
-        }],
         'outputs': {'sar': 'case when ' ~ st ~ '[1] >= 2 then ' ~ st ~ '[8] end'},
-        'states': [('sar', 10)],
-        'functions': dse_fma_functions() + dse_sar_functions(),
+        'recursive': {
+            'name': 'sar',
+            'length': 10,
+            'inputs': {'high': 'high', 'low': 'low'},
+            'declare': ['row_index integer;', 'previous_high float8;', 'previous_low float8;'],
+            'body': dse_sar_step(acceleration, maximum),
+        },
+        'functions': dse_fma_functions(),
     }) }}
 {% endmacro %}
 
@@ -59,97 +61,79 @@ $fn$
 {% endmacro %}
 
 
-{% macro dse_sar_functions() %}
-    {%- set step -%}
-create or replace function {{ dse_function('dse_sar_v1_step') }}(
-    state float8[], high float8, low float8, acceleration float8, maximum float8, seed float8[]
-) returns float8[] language plpgsql immutable parallel safe as $fn$
-declare
-    row_index integer;
-    previous_high float8;
-    previous_low float8;
-begin
-    if state is null then
-        state := coalesce(seed, array_fill(0::float8, array[10]));
+{% macro dse_sar_step(acceleration, maximum) %}
+    {%- set step = ([acceleration, maximum] | min) ~ '::float8' -%}
+    {%- set ceiling = maximum ~ '::float8' -%}
+    {%- set body -%}
+row_index := state[1]::integer;
+state[1] := row_index + 1;
+if row_index = 0 then
+    state[9] := high;
+    state[10] := low;
+    exit sar;
+end if;
+if row_index = 1 then
+    -- Short when the first move down is real and larger than the move up; long otherwise.
+    if state[10] - low > 0 and state[10] - low > high - state[9] then
+        state[2] := 0;
+        state[4] := low;
+        state[3] := state[9];
+    else
+        state[2] := 1;
+        state[4] := high;
+        state[3] := state[10];
     end if;
-    row_index := state[1]::integer;
-    state[1] := row_index + 1;
-    if row_index = 0 then
-        state[9] := high;
-        state[10] := low;
-        return state;
-    end if;
-    acceleration := least(acceleration, maximum);
-    if row_index = 1 then
-        -- Short when the first move down is real and larger than the move up; long otherwise.
-        if state[10] - low > 0 and state[10] - low > high - state[9] then
-            state[2] := 0;
-            state[4] := low;
-            state[3] := state[9];
-        else
-            state[2] := 1;
-            state[4] := high;
-            state[3] := state[10];
-        end if;
-        state[5] := acceleration;
-        state[6] := high;
-        state[7] := low;
-    end if;
-    previous_high := state[6];
-    previous_low := state[7];
+    state[5] := {{ step }};
     state[6] := high;
     state[7] := low;
-    if state[2] = 1 then
-        if low <= state[3] then
-            state[2] := 0;
-            state[3] := greatest(state[4], previous_high, high);
-            state[8] := state[3];
-            state[5] := acceleration;
-            state[4] := low;
-            state[3] := greatest(
-                {{ dse_function('dse_fma') }}(state[5], state[4] - state[3], state[3]),
-                previous_high, high
-            );
-        else
-            state[8] := state[3];
-            if high > state[4] then
-                state[4] := high;
-                state[5] := least(state[5] + acceleration, maximum);
-            end if;
-            state[3] := least(
-                {{ dse_function('dse_fma') }}(state[5], state[4] - state[3], state[3]),
-                previous_low, low
-            );
-        end if;
-    elsif high >= state[3] then
-        state[2] := 1;
-        state[3] := least(state[4], previous_low, low);
+end if;
+previous_high := state[6];
+previous_low := state[7];
+state[6] := high;
+state[7] := low;
+if state[2] = 1 then
+    if low <= state[3] then
+        state[2] := 0;
+        state[3] := greatest(state[4], previous_high, high);
         state[8] := state[3];
-        state[5] := acceleration;
-        state[4] := high;
-        state[3] := least(
-            {{ dse_function('dse_fma') }}(state[5], state[4] - state[3], state[3]),
-            previous_low, low
-        );
-    else
-        state[8] := state[3];
-        if low < state[4] then
-            state[4] := low;
-            state[5] := least(state[5] + acceleration, maximum);
-        end if;
+        state[5] := {{ step }};
+        state[4] := low;
         state[3] := greatest(
             {{ dse_function('dse_fma') }}(state[5], state[4] - state[3], state[3]),
             previous_high, high
         );
+    else
+        state[8] := state[3];
+        if high > state[4] then
+            state[4] := high;
+            state[5] := least(state[5] + {{ step }}, {{ ceiling }});
+        end if;
+        state[3] := least(
+            {{ dse_function('dse_fma') }}(state[5], state[4] - state[3], state[3]),
+            previous_low, low
+        );
     end if;
-    return state;
-end
-$fn$
+elsif high >= state[3] then
+    state[2] := 1;
+    state[3] := least(state[4], previous_low, low);
+    state[8] := state[3];
+    state[5] := {{ step }};
+    state[4] := high;
+    state[3] := least(
+        {{ dse_function('dse_fma') }}(state[5], state[4] - state[3], state[3]),
+        previous_low, low
+    );
+else
+    state[8] := state[3];
+    if low < state[4] then
+        state[4] := low;
+        state[5] := least(state[5] + {{ step }}, {{ ceiling }});
+    end if;
+    state[3] := greatest(
+        {{ dse_function('dse_fma') }}(state[5], state[4] - state[3], state[3]),
+        previous_high, high
+    );
+end if;
     {%- endset -%}
-    {%- set aggregate -%}
-create or replace aggregate {{ dse_function('dse_sar_v1') }}(float8, float8, float8, float8, float8[]) (
-    sfunc = {{ dse_function('dse_sar_v1_step') }}, stype = float8[], parallel = safe
-)
-    {%- endset -%}
-    {{ return([step, aggregate]) }}
+    {{ return(body) }}
 {% endmacro %}
