@@ -285,6 +285,18 @@ def test_a_corrected_volume_rewrites_one_digest(daily):
     assert_same_as_full_refresh(daily)
 
 
+def test_a_corrected_close_on_a_no_trade_day_with_null_prices_is_seen(daily):
+    # A row with a null value is hashed as one record, the others as a chain of hash calls.
+    day = datetime.date(2024, 6, 4)
+    no_trade_day = "txn_volume = 0, txn_open = null, txn_high = null, txn_low = null"
+    run_after(daily, source_update(no_trade_day, "BATBC", day))
+    before, after = run_after(daily, source_update("txn_close = txn_close + 1", "BATBC", day))
+    changed = changed_rows(before, after)
+    assert ("BATBC", day) in changed
+    assert all(scrip == "BATBC" and date >= day for scrip, date in changed)
+    assert_same_as_full_refresh(daily)
+
+
 def test_a_lost_digest_table_costs_one_full_comparison_and_rewrites_nothing(daily):
     # The state after an upgrade from a version without digests, or after a manual drop.
     with daily.connect() as conn:
