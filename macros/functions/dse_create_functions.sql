@@ -1,10 +1,11 @@
 {% macro dse_create_functions() %}
     {#-
         Creates the PL/pgSQL functions and the recursive window aggregate that the indicator
-        plan needs, in the target schema, on every run (on-run-start). One DO block is one transaction:
-        the advisory lock keeps two concurrent runs from replacing the same function at once
-        ("tuple concurrently updated"). Names carry a version (_v1) because CREATE OR REPLACE
-        AGGREGATE cannot change a state type: a new state layout gets a new name.
+        plan needs, in the target schema, on every run (on-run-start). One DO block is one
+        transaction: the advisory lock keeps two concurrent runs from replacing the same
+        function at once ("tuple concurrently updated"). Names carry a version (_v1) because
+        CREATE OR REPLACE AGGREGATE cannot change a state type: a new state type gets a new
+        name.
     -#}
     {%- set schema = target.schema -%}
     do $dse_do$

@@ -4,10 +4,10 @@
         costs about 0.45 us before its first statement, 0.35 s per aggregate over the
         benchmark's 764,303 rows (ten aggregates took 18.1 s there, this one 14.0 s).
         A family gives a fragment: name, length (its state's), inputs (parameter -> SQL
-        expression, all float8), declare (its locals, one declaration each) and body. The body reads and writes its
-        own state as state[1] .. state[length] and may end its step early with `exit <name>;`.
-        Here each body becomes a block of the one step function, its slots moved to its place in
-        the shared state (fragments in the families' order).
+        expression, all float8), declare (its locals, one declaration each) and body. The body
+        reads and writes its own state as state[1] .. state[length] and may end its step early
+        with `exit <name>;`. Here each body becomes a block of the one step function, its slots
+        moved to its place in the shared state (fragments in the families' order).
         Returns the aggregate's column expression, its state (name, length), each fragment's
         offset and the DDL.
     -#}

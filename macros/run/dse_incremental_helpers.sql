@@ -44,8 +44,8 @@
 {% macro dse_concat_states(states) %}
     {#- The `state` column: every family's state array, in the plan's order. -#}
     {%- set columns = [] -%}
-    {#- A state is null on rows its aggregate skipped (the volatility's first row): keep the
-        seed, or the aggregates' zero start, so every slice stays in place. -#}
+    {#- A state is null on a row before its aggregate's first (a look-back row, never
+        written): keep the seed, or the aggregates' zero start, so every slice stays in place. -#}
     {%- for name, length in states -%}
         {%- do columns.append('coalesce(st__' ~ name ~ ', seed__' ~ name ~ ', array_fill(0::float8, array['
             ~ length ~ ']))') -%}
