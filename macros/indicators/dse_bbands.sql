@@ -16,13 +16,7 @@
             middle: ready ~ middle ~ ' end',
             'bb_lower_' ~ n: ready ~ middle ~ ' - ' ~ width ~ ' end',
         },
-        'recursive': {
-            'name': name,
-            'length': 6 + n,
-            'inputs': {'price': 'close'},
-            'declare': dse_variance_declarations(n),
-            'body': dse_variance_step(name, 'price', n),
-        },
+        'recursive': dse_variance_fragment(name, 'price', 'close', n),
         'lookback': n - 1,
     }) }}
 {% endmacro %}

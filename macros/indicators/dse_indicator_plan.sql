@@ -33,7 +33,7 @@
     {%- for family in families -%}
         {%- set lookback = family.get('lookback', 0) -%}
         {%- set is_long = lookback > 32 -%}
-        {%- if is_long and (family.get('states') or not family.get('windows')) -%}
+        {%- if is_long and (family.get('states') or family.get('recursive') or not family.get('windows')) -%}
             {{ exceptions.raise_compiler_error(
                 "a family that looks back over 32 rows must be trailing windows without state") }}
         {%- endif -%}

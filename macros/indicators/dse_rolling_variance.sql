@@ -70,10 +70,18 @@ state[6] := variance;
 {% endmacro %}
 
 
-{% macro dse_variance_declarations(n) %}
-    {{ return([
-        'row_index integer;', 'first_row integer;', 'inverse float8 := 1.0::float8 / ' ~ n ~ ';',
-        'deviation float8;', 'leaving_square float8;', 'mean_deviation float8;',
-        'variance float8;', 'total float8;',
-    ]) }}
+{% macro dse_variance_fragment(name, parameter, expression, n, skip_nulls=false) %}
+    {#- The recursive fragment `name`: the variance of the last n values of `expression`, the
+        aggregate's input `parameter`. -#}
+    {{ return({
+        'name': name,
+        'length': 6 + n,
+        'inputs': {parameter: expression},
+        'declare': [
+            'row_index integer;', 'first_row integer;', 'inverse float8 := 1.0::float8 / ' ~ n ~ ';',
+            'deviation float8;', 'leaving_square float8;', 'mean_deviation float8;',
+            'variance float8;', 'total float8;',
+        ],
+        'body': dse_variance_step(name, parameter, n, skip_nulls),
+    }) }}
 {% endmacro %}

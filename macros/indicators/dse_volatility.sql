@@ -15,13 +15,7 @@
         'outputs': {
             name: 'case when ' ~ st ~ '[1] >= ' ~ n ~ ' then sqrt(greatest(' ~ st ~ '[6], 0)) end',
         },
-        'recursive': {
-            'name': name,
-            'length': 6 + n,
-            'inputs': {'daily_return': 'vol_return_' ~ n},
-            'declare': dse_variance_declarations(n),
-            'body': dse_variance_step(name, 'daily_return', n, skip_nulls=true),
-        },
+        'recursive': dse_variance_fragment(name, 'daily_return', 'vol_return_' ~ n, n, skip_nulls=true),
         'lookback': 1,
     }) }}
 {% endmacro %}
