@@ -7,6 +7,11 @@
         under the TOAST threshold without compressing every row on write, and the reads that do
         not need the state (change detection, export) scan a fifth fewer pages.
         Any other model, and any temporary table, gets dbt's own statement.
+        An override, not a named macro: the incremental materialization creates a model's table
+        through `create_table_as` (dispatched), and no config reaches the moment between the
+        CREATE and the INSERT. It follows postgres__create_table_as of dbt-postgres 1.11 for a
+        table with an enforced contract (create, then insert the select); check it when
+        dbt-postgres is upgraded.
     -#}
     {%- set storage = config.get('column_storage') -%}
     {%- if not storage or temporary or not config.get('contract').enforced -%}

@@ -1,11 +1,30 @@
-{%- set plan = dse_indicator_plan(dse_indicator_families()) -%}
-{%- set price_columns = ['open', 'high', 'low', 'close', 'volume'] -%}
+{#-
+    indicators: one row per accepted price row, its indicators in one JSONB document.
 
-{#- merge_delete_when: a row without row_num stands for a vanished price row (see the end).
-    column_storage: the state (1.2 KB) out of line, the rest inline and uncompressed. #}
+    The query is dse_indicators_sql (macros/model/), the same macro the analyses render for
+    both modes (analyses/indicators_full_refresh.sql, analyses/indicators_daily_run.sql). Its
+    CTEs, top down:
+
+    series to compute
+      full refresh  accepted -> series                       (macros/model/dse_full_refresh_series.sql)
+      daily run     changed_buckets, requested -> scopes -> accepted, stored -> differences
+                    -> changed -> starts -> anchors -> resumed -> lookback, replayed -> fresh
+                    -> rows_to_use -> series; long_level_1.. -> long_windows
+                                                             (macros/model/dse_daily_scope.sql)
+    indicator levels
+      level_1 .. level_n, one per window depth of the plan   (macros/indicators/)
+      with_long_windows (daily run: the long windows joined back)
+    the document
+      computed (every key once) -> final (JSONB document, feature bytes, state)
+      vanished (daily run: a row per vanished price row, which the merge deletes)
+
+    Every hook of the model is here. The merge deletes the rows of vanished prices
+    (incremental strategy merge_with_deletes, macros/run/dse_merge_with_deletes.sql); the
+    recursive state is stored out of line (column_storage, macros/run/dse_create_table_as.sql).
+-#}
 {{ config(
     materialized='incremental',
-    incremental_strategy='merge',
+    incremental_strategy='merge_with_deletes',
     unique_key=['scrip', 'trading_date'],
     on_schema_change='fail',
     indexes=[
@@ -15,477 +34,26 @@
     ],
     merge_delete_when='dbt_internal_source.row_num is null',
     column_storage={'state': 'external', 'indicators': 'main', 'features': 'main'},
+    pre_hook=[
+        "{{ dse_model_lock() }}",
+        "set local work_mem = '256MB'",
+        "set local random_page_cost = 1.1",
+        "{{ dse_snapshot_source_digests() }}",
+    ],
     post_hook=[
         "{{ dse_comment_layouts() }}",
         "{{ dse_store_source_digests() }}",
     ],
 ) }}
+{#- The hooks, in order: a second run of the model waits for the first (dse_model_lock); one
+    sort of every price row by (scrip, date) feeds all the windows, so it gets the memory to
+    stay in memory; rows are read by index in short ranges per scrip (anchor, look-back,
+    changed dates), and priced as on an SSD the planner walks the primary key for them instead
+    of reading each scrip whole; the source's digests per scrip and bucket, which tell a daily
+    run what changed. After the query: the layouts of `state` and `features` in their column
+    comments (when the table is built), and the digests the run saw. -#}
 
+{%- set plan = dse_indicator_plan(dse_indicator_families()) %}
 {%- if is_incremental() %}{% do dse_check_stored_layout(plan) %}{% endif %}
 
-with
-
-{% if is_incremental() %}
-
--- The (scrip, bucket) digests of the source that differ from the stored ones (pre-hook): only
--- there can a price row be new, corrected or gone (macros/run/dse_source_digests.sql).
-changed_buckets as (
-
-    select
-        scrip,
-        {{ dse_bucket_start('min(bucket)') }} as since
-    from dse_changed_buckets
-    group by scrip
-
-),
-
-requested as (
-
-    {{ dse_recalc_requests('dse_source_digests') }}
-
-),
-
--- Per scrip, the dates a run reads from the source: from its first changed bucket on.
-scopes as (
-
-    select
-        scrip,
-        min(since) as since
-    from (
-        select * from changed_buckets
-        union all
-        select * from requested
-    ) as wanted
-    group by scrip
-
-),
-
-accepted as (
-
-    select
-        scrip,
-        trading_date,
-        {{ price_columns | join(', ') }}
-    from (
-        {#- With no scope, no scan (a one-time filter). Then the date test: most rows are older
-            than every change and fail it cheaply. #}
-        {%- set source_date = adapter.quote(var('col_date')) ~ '::date' %}
-        {{ dse_stage_prices(source('dse', 'daily_prices'), where=
-            'exists (select from scopes) and '
-            ~ source_date ~ ' >= (select min(since) from scopes) and exists (select from scopes '
-            ~ 'where scopes.scrip = ' ~ adapter.quote(var('col_scrip')) ~ '::text and '
-            ~ 'scopes.since <= ' ~ source_date ~ ')') | indent(8) }}
-    ) as staged
-    where reject_reason is null
-
-),
-
-stored as (
-
-    select
-        {%- for column in price_columns %}
-        stored_row.price_{{ column }} as {{ column }},
-        {%- endfor %}
-        scopes.scrip,
-        stored_row.trading_date
-    from scopes
-    cross join lateral (
-        select *
-        from {{ this }}
-        where {{ this }}.scrip = scopes.scrip and {{ this }}.trading_date >= scopes.since
-        -- A fence: kept as a lateral subquery, each scope is one range of the primary key.
-        offset 0  -- noqa: AM09
-    ) as stored_row
-
-),
-
--- Every (scrip, date) whose accepted prices differ from the stored ones: new, corrected or
--- vanished (deleted at the source, or newly rejected).
-differences as (
-
-    select
-        coalesce(accepted.scrip, stored.scrip) as scrip,
-        coalesce(accepted.trading_date, stored.trading_date) as trading_date,
-        accepted.scrip is null as vanished
-    from accepted
-    full join stored
-        on accepted.scrip = stored.scrip and accepted.trading_date = stored.trading_date
-    where
-        accepted.scrip is null
-        or stored.scrip is null
-        or (accepted.{{ price_columns | join(', accepted.') }})
-        is distinct from (stored.{{ price_columns | join(', stored.') }})
-
-),
-
--- Where each scrip's series changed: the earliest date that differs.
-changed as (
-
-    select
-        scrip,
-        min(trading_date) as start_date
-    from differences
-    group by scrip
-
-),
-
-starts as (
-
-    select
-        scrip,
-        min(start_date) as start_date
-    from (
-        select * from changed
-        union all
-        select * from requested
-    ) as affected
-    group by scrip
-
-),
-
--- The run continues the recursive state from the last stored row before the change that has
--- one (its anchor): only every {{ dse_state_interval() }}th row keeps its state. Without an
--- anchor the scrip starts from its first row.
-anchors as (
-
-    select
-        {%- for name, length, offset in dse_state_slices(plan.states) %}
-        previous.state[{{ offset + 1 }}:{{ offset + length }}] as seed__{{ name }},
-        {%- endfor %}
-        starts.scrip,
-        starts.start_date,
-        coalesce(previous.trading_date, '-infinity') as anchor_date,
-        coalesce(previous.row_num, 0) as anchor_row_num
-    from starts
-    left join lateral (
-        select
-            stored_row.trading_date,
-            stored_row.row_num,
-            stored_row.state
-        from {{ this }} as stored_row
-        where
-            stored_row.scrip = starts.scrip
-            and stored_row.trading_date < starts.start_date
-            and stored_row.state is not null
-        order by stored_row.trading_date desc
-        limit 1
-    ) as previous on true
-
-),
-
--- The anchors of scrips with rows to compute: a change that only deleted a scrip's newest
--- rows leaves nothing to compute.
-resumed as (
-
-    select *
-    from anchors
-    where exists (
-        select from accepted
-        where accepted.scrip = anchors.scrip and accepted.trading_date >= anchors.start_date
-    )
-
-),
-
--- Windows look back over the rows up to the anchor, read from the stored inputs: with the
--- planner's random_page_cost of the pre-hook, a walk back along the primary key per scrip.
--- Newest first, as read, each row also gets its tails: the sum, maximum or minimum of it and
--- every later look-back row, for the long windows (see long_windows).
-lookback as (
-
-    select
-        resumed.scrip,
-        earlier.*,
-        false as is_new,
-        false as is_replayed
-    from resumed
-    cross join lateral (  -- noqa: ST05
-        select
-            {%- for function, column, rows, name in plan.long_windows %}
-            {{ function }}({{ column }}) over newest_first as tail__{{ name }},
-            {%- endfor %}
-            recent.*
-        -- The window must see the rows in this order, after the limit: hence the subquery.
-        from (
-            select
-                {%- for column in price_columns %}
-                stored_row.price_{{ column }} as {{ column }},
-                {%- endfor %}
-                stored_row.trading_date,
-                stored_row.row_num
-            from {{ this }} as stored_row
-            where stored_row.scrip = resumed.scrip and stored_row.trading_date <= resumed.anchor_date
-            order by stored_row.trading_date desc
-            limit {{ plan.lookback }}
-        ) as recent
-        window newest_first as (
-            order by recent.trading_date desc rows between unbounded preceding and current row
-        )
-    ) as earlier
-
-),
-
--- The stored rows after the anchor and before the change: unchanged, computed again only to
--- carry the recursive state to the change. They are not written.
-replayed as (
-
-    select
-        {%- for column in price_columns %}
-        stored_row.price_{{ column }} as {{ column }},
-        {%- endfor %}
-        resumed.scrip,
-        stored_row.trading_date
-    from resumed
-    cross join lateral (
-        select *
-        from {{ this }}
-        where
-            {{ this }}.scrip = resumed.scrip
-            and {{ this }}.trading_date > resumed.anchor_date
-            and {{ this }}.trading_date < resumed.start_date
-        -- A fence, as in stored: one range of the primary key per scrip.
-        offset 0  -- noqa: AM09
-    ) as stored_row
-
-),
-
--- Every row the recursive aggregates run over: the replayed rows, then the new ones.
-fresh as (
-
-    select
-        recomputed.*,
-        anchors.anchor_row_num
-        + row_number() over (partition by recomputed.scrip order by recomputed.trading_date)
-            as row_num,
-        true as is_new
-    from (
-        select
-            accepted.scrip,
-            accepted.trading_date,
-            accepted.{{ price_columns | join(', accepted.') }},
-            false as is_replayed
-        from accepted
-        inner join resumed
-            on accepted.scrip = resumed.scrip and accepted.trading_date >= resumed.start_date
-        union all
-        select
-            scrip,
-            trading_date,
-            {{ price_columns | join(', ') }},
-            true as is_replayed
-        from replayed
-    ) as recomputed
-    inner join anchors on recomputed.scrip = anchors.scrip
-
-),
-
-rows_to_use as (
-
-    select
-        scrip,
-        trading_date,
-        {{ price_columns | join(', ') }},
-        is_replayed,
-        row_num,
-        is_new
-    from lookback
-    union all
-    select * from fresh
-
-),
-
--- The windows of all but the long families run over the last rows of the look-back only. Only
--- the first new row carries the seeds: the aggregates read them once, and 1.2 KB of seeds on
--- every row would be copied through every window.
-series as (
-
-    select
-        {%- for name, length in plan.states %}
-        case
-            when rows_to_use.row_num = anchors.anchor_row_num + 1 then anchors.seed__{{ name }}
-        end as seed__{{ name }},
-        {%- endfor %}
-        rows_to_use.*
-    from rows_to_use
-    inner join anchors on rows_to_use.scrip = anchors.scrip
-    where rows_to_use.row_num > anchors.anchor_row_num - {{ plan.short_lookback }}
-
-),
-{%- if plan.long_levels %}
-
--- The long windows (SMA 50 and 200, the 252-row extremes) in two parts. First the new rows alone:
-{{- dse_level_ctes('long_level', plan.long_levels, 'fresh') }}
-
--- Then what the look-back rows add: a new row's window reaches back to row_num - rows + 1,
--- whose tail it takes if that row is stored. (Before a scrip's row `rows` there is none, and
--- no value: the keys start there.)
-long_windows as (
-
-    select
-        {%- for function, column, rows, name in plan.long_windows %}
-        {%- if function == 'sum' %}
-        {{ name }} + coalesce(tail__{{ name }}, 0) as {{ name }},
-        {%- else %}
-        {{ 'greatest' if function == 'max' else 'least' }}({{ name }}, tail__{{ name }}) as {{ name }},
-        {%- endif %}
-        {%- endfor %}
-        scrip,
-        trading_date
-    from (
-        select
-            {%- for function, column, rows, name in plan.long_windows %}
-            {{ name }},
-            lag(tail__{{ name }}, {{ rows - 1 }}) over by_row as tail__{{ name }},
-            {%- endfor %}
-            scrip,
-            trading_date,
-            is_new
-        from (
-            select
-                {%- for function, column, rows, name in plan.long_windows %}
-                {{ name }},
-                null::float8 as tail__{{ name }},
-                {%- endfor %}
-                scrip,
-                trading_date,
-                row_num,
-                is_new
-            from long_level_{{ plan.long_levels | length }}
-            union all
-            select
-                {%- for function, column, rows, name in plan.long_windows %}
-                null::float8 as {{ name }},
-                tail__{{ name }},
-                {%- endfor %}
-                scrip,
-                trading_date,
-                row_num,
-                is_new
-            from lookback
-        ) as stacked
-        window by_row as (partition by scrip order by row_num)
-    ) as shifted
-    where is_new
-
-),
-{%- endif %}
-
-{% else %}
-
-accepted as (
-
-    select
-        scrip,
-        trading_date,
-        {{ price_columns | join(', ') }}
-    from {{ ref('stg_dse__prices') }}
-    where reject_reason is null
-
-),
-
--- row_num is numbered in the first level, in the window node of its lag()s.
-series as (
-
-    select
-        {%- for name, length in plan.states %}
-        null::float8[] as seed__{{ name }},
-        {%- endfor %}
-        accepted.*,
-        false as is_replayed,
-        true as is_new
-    from accepted
-
-),
-
-{% endif %}
-
-{%- set levels = plan.short_levels if is_incremental() else plan.levels %}
-{%- if not is_incremental() %}
-{%- set row_number = 'row_number() over (partition by scrip order by trading_date)' %}
-{%- set levels = [dict(levels[0], row_num=row_number)] + levels[1:] %}
-{%- endif %}
-{{- dse_level_ctes('level', levels, 'series') }}
-{% set last_level = 'level_' ~ levels | length %}
-{%- if is_incremental() and plan.long_levels %}
-
-with_long_windows as (
-
-    select
-        {%- for function, column, rows, name in plan.long_windows %}
-        long_windows.{{ name }},
-        {%- endfor %}
-        {{ last_level }}.*
-    from {{ last_level }}
-    inner join long_windows
-        on
-            {{ last_level }}.scrip = long_windows.scrip
-            and {{ last_level }}.trading_date = long_windows.trading_date
-
-),
-{%- set last_level = 'with_long_windows' %}
-{%- endif %}
-
-computed as (
-
-    select
-        scrip,
-        trading_date,
-        {%- for key, expression in plan.outputs.items() %}
-        {{ expression }} as {{ key }},
-        {%- endfor %}
-        {%- for column in price_columns %}
-        {{ column }} as price_{{ column }},
-        {%- endfor %}
-        row_num,
-        case
-            when row_num % {{ dse_state_interval() }} = 0 then {{ dse_concat_states(plan.states) }}
-        end as state
-    from {{ last_level }}
-    where is_new and not is_replayed
-    -- A fence: final reads every key twice (document and features) and would otherwise
-    -- compute each key's expression again for each read.
-    offset 0  -- noqa: AM09
-
-),
-
-final as (
-
-    select
-        scrip,
-        trading_date,
-        {{ dse_jsonb_object(plan.outputs) }} as indicators,
-        {{ dse_feature_bytes(plan.outputs) }} as features,
-        {%- for column in price_columns %}
-        price_{{ column }},
-        {%- endfor %}
-        row_num::integer as row_num,
-        state,
-        now() as computed_at
-    from computed
-
-){% if is_incremental() %},
-
--- One row per vanished price row, all null but its key: the merge deletes its stored row.
-vanished as (
-
-    select
-        scrip,
-        trading_date,
-        null::jsonb as indicators,
-        null::bytea as features,
-        {%- for column in price_columns %}
-        null::{{ 'bigint' if column == 'volume' else 'float8' }} as price_{{ column }},
-        {%- endfor %}
-        null::integer as row_num,
-        null::float8[] as state,
-        now() as computed_at
-    from differences
-    where vanished
-
-)
-{%- endif %}
-
-select * from final
-{%- if is_incremental() %}
-union all
-select * from vanished
-{%- endif %}
+{{ dse_indicators_sql(plan, incremental=is_incremental(), relation=this) }}

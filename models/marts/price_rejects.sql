@@ -1,4 +1,7 @@
 -- Every source row the cleaning rules reject, with its reason and its raw values.
+-- A second run of the model waits for the first (dse_model_lock).
+{{ config(pre_hook=["{{ dse_model_lock() }}"]) }}
+
 with
 
 prices as (
