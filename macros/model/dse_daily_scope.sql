@@ -8,13 +8,15 @@
     {%- set price_columns = dse_price_columns() %}
 
 -- The (scrip, bucket) digests of the source that differ from the stored ones (pre-hook): only
--- there can a price row be new, corrected or gone (macros/run/dse_source_digests.sql).
+-- there can a price row be new, corrected or gone (macros/run/dse_source_digests.sql). Rows
+-- without a scrip or a date are rejected: their bucket belongs to no series.
 changed_buckets as (
 
     select
         scrip,
         {{ dse_bucket_start('min(bucket)') }} as since
     from dse_changed_buckets
+    where bucket <> {{ dse_keyless_bucket() }}
     group by scrip
 
 ),

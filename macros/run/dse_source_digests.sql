@@ -5,6 +5,11 @@
     0.2 s per 770,000 rows), and compares these digests with the ones stored by the run before.
     Only the buckets whose digest differs are cleaned and compared row by row. The stored
     digests are replaced in the same transaction as the indicators, so the two never disagree.
+    Rows without a scrip or a date belong to no series: they share one bucket of their own,
+    (scrip '', bucket -1), which only price_rejects reads. Each stored digest keeps when a run
+    last stored it (checked_at), and a bucket that is gone keeps a null digest: the daily
+    tests check the buckets of the last run, and price_rejects follows this change detection
+    by comparing its own copy of the digests with these.
 -#}
 
 {% macro dse_source_digests_relation() %}
@@ -22,6 +27,12 @@
         history) for at most 128 days of one scrip to compare row by row.
     -#}
     ({{ date_column }} - date '0001-01-01') / 128
+{%- endmacro %}
+
+
+{% macro dse_keyless_bucket() %}
+    {#- The bucket of the rows without a scrip or a date (scrip ''): before every date bucket. -#}
+    -1
 {%- endmacro %}
 
 
@@ -76,18 +87,21 @@
     set local parallel_tuple_cost = 0.0001;
     create temporary table dse_source_digests on commit drop as
     select
-        {{ scrip }} as scrip,
-        {{ dse_date_bucket(trading_date) }} as bucket,
+        coalesce({{ scrip }}, '') as scrip,
+        case
+            when {{ scrip }} is null or {{ trading_date }} is null then {{ dse_keyless_bucket() }}
+            else {{ dse_date_bucket(trading_date) }}
+        end as bucket,
         sum({{ dse_row_hash(trading_date) }}) as digest
     from {{ source('dse', 'daily_prices') }}
-    -- A row without scrip or date is rejected and belongs to no series.
-    where {{ scrip }} is not null and {{ trading_date }} is not null
     group by 1, 2;
     reset parallel_setup_cost;
     reset parallel_tuple_cost;
     create table if not exists {{ stored }} (
-        scrip text, bucket integer, digest numeric, primary key (scrip, bucket)
+        scrip text, bucket integer, digest numeric, checked_at timestamptz,
+        primary key (scrip, bucket)
     );
+    alter table {{ stored }} add column if not exists checked_at timestamptz;
     -- The buckets that differ, with their new digest (null: the bucket is gone).
     drop table if exists dse_changed_buckets;
     create temporary table dse_changed_buckets on commit drop as
@@ -112,13 +126,12 @@
     delete from {{ stored }} as old
     using dse_changed_buckets as changed
     where old.scrip = changed.scrip and old.bucket = changed.bucket;
-    insert into {{ stored }} (scrip, bucket, digest)
-    select scrip, bucket, digest from dse_changed_buckets
-    where digest is not null;
+    insert into {{ stored }} (scrip, bucket, digest, checked_at)
+    select scrip, bucket, digest, now() from dse_changed_buckets;
     {%- else -%}
     truncate {{ stored }};
-    insert into {{ stored }} (scrip, bucket, digest)
-    select scrip, bucket, digest from dse_source_digests;
+    insert into {{ stored }} (scrip, bucket, digest, checked_at)
+    select scrip, bucket, digest, now() from dse_source_digests;
     analyze {{ stored }};
     {%- endif %}
 {%- endmacro %}

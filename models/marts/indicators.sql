@@ -21,6 +21,7 @@
     Every hook of the model is here. The merge deletes the rows of vanished prices
     (incremental strategy merge_with_deletes, macros/run/dse_merge_with_deletes.sql); the
     recursive state is stored out of line (column_storage, macros/run/dse_create_table_as.sql).
+    The index on computed_at finds the rows of the last run, which the data tests read.
 -#}
 {{ config(
     materialized='incremental',
@@ -31,6 +32,7 @@
         {'columns': ['indicators jsonb_path_ops'], 'type': 'gin'},
         {'columns': ['scrip']},
         {'columns': ['trading_date']},
+        {'columns': ['computed_at']},
     ],
     merge_delete_when='dbt_internal_source.row_num is null',
     column_storage={'state': 'external', 'indicators': 'main', 'features': 'main'},

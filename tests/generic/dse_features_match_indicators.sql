@@ -10,7 +10,7 @@
         k.key,
         t.indicators -> k.key as in_indicators,
         substr(t.features, 8 * k.position::integer - 7, 8) as in_features
-    from {{ model }} as t
+    from {{ dse_tested_rows(model) }} as t
     cross join unnest({{ dse_text_array(keys) }}) with ordinality as k (key, position)
     where
         length(t.features) is distinct from {{ 8 * keys | length }}

@@ -12,7 +12,7 @@
             t.trading_date,
             e.key,
             e.value
-        from {{ model }} as t
+        from {{ dse_tested_rows(model) }} as t
         cross join lateral jsonb_each(t.indicators) as e
     ),
 
@@ -37,7 +37,7 @@
             (indicators ->> 'bb_lower_20')::float8 as bb_lower_20,
             (indicators ->> 'bb_middle_20')::float8 as bb_middle_20,
             (indicators ->> 'bb_upper_20')::float8 as bb_upper_20
-        from {{ model }}
+        from {{ dse_tested_rows(model) }} as t
     ),
 
     bad_values as (

@@ -40,7 +40,7 @@
                 when t.indicators ? catalogue.key then 'present before its first_row'
                 else 'absent after its first_row'
             end as problem
-        from {{ model }} as t
+        from {{ dse_tested_rows(model) }} as t
         cross join catalogue
         where (t.indicators ? catalogue.key) <> (t.row_num >= catalogue.first_row)
     )

@@ -1,0 +1,37 @@
+{% macro dse_full_tests() %}
+    {#- var full_tests: the data tests read every row instead of the last run's. -#}
+    {{ return(var('full_tests', false) in [true, 'true', 'True', 1]) }}
+{% endmacro %}
+
+
+{% macro dse_tested_rows(model) %}
+    {#-
+        What the indicators model's data tests read: the rows its last run wrote, which share
+        that run's computed_at (one transaction); the index on computed_at finds them. A daily
+        build so proves what it wrote, at the cost of what it wrote; a full refresh writes every
+        row in one run, so its build tests them all, and so does --vars '{full_tests: true}'.
+        A relation or a subquery: give it an alias.
+    -#}
+    {%- if dse_full_tests() -%}
+        {{ return(model) }}
+    {%- endif -%}
+    {{ return('(select * from ' ~ model ~ ' where computed_at = (select max(computed_at) from '
+        ~ model ~ '))') }}
+{% endmacro %}
+
+
+{% macro dse_tested_buckets(model) %}
+    {#-
+        The (scrip, bucket) buckets of dates whose source rows the model's last run compared
+        (its stored digests' checked_at), or every bucket under full_tests: where a test of the
+        last run looks for a missing or a left-over row.
+    -#}
+    {%- set digests = model.incorporate(path={'identifier': model.identifier ~ '__source_digests'}) -%}
+    select scrip, bucket
+    from {{ digests }}
+    where
+        bucket <> {{ dse_keyless_bucket() }}
+        {%- if not dse_full_tests() %}
+        and checked_at = (select max(checked_at) from {{ digests }})
+        {%- endif %}
+{%- endmacro %}
