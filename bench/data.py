@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import time
 from dataclasses import dataclass
@@ -11,7 +10,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from dse_indicators import source_table
+from dse_indicators import catalogue, source_table
 from dse_indicators.sample import generate_prices
 
 HELD_TABLE = "bench_held_prices"
@@ -96,8 +95,7 @@ def accepted_rows(conn: psycopg.Connection, schema: str) -> int:
 
 def catalogue_keys(project_dir: Path) -> list[str]:
     """The indicator keys, from the project's catalogue seed."""
-    with open(project_dir / "seeds" / "indicator_catalogue.csv", newline="") as file:
-        return [row["key"] for row in csv.DictReader(file)]
+    return [k.key for k in catalogue.read(project_dir / "seeds" / "indicator_catalogue.csv")]
 
 
 def _floor_document(keys: list[str]) -> sql.Composed:
