@@ -10,12 +10,13 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from dse_indicators import catalogue, source_table
+from dse_indicators import catalogue, project, source_table
 from dse_indicators.sample import generate_prices
 
 HELD_TABLE = "bench_held_prices"
 SOURCE = source_table.table_name()
-HELD = source_table.table_name(table=HELD_TABLE)
+HELD_SOURCE = project.source().with_table(HELD_TABLE)
+HELD = source_table.table_name(HELD_SOURCE)
 
 
 def connect(env: dict[str, str], dbname: str) -> psycopg.Connection:
@@ -67,7 +68,7 @@ def load_prices(conn: psycopg.Connection, workload: Workload) -> Loaded:
     source_table.create(conn)
     conn.execute(sql.SQL("create table {} (like {})").format(HELD, SOURCE))
     source_rows = source_table.copy_frame(conn, data.prices[~is_held])
-    held_rows = source_table.copy_frame(conn, data.prices[is_held], table=HELD_TABLE)
+    held_rows = source_table.copy_frame(conn, data.prices[is_held], HELD_SOURCE)
     # A freshly loaded table gets its hint bits and statistics on first read; do that now.
     conn.execute(sql.SQL("vacuum analyze {}").format(SOURCE))
     return Loaded(source_rows, held_rows)
