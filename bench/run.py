@@ -269,7 +269,7 @@ def measure_scale(scale: Scale, work_dir: Path) -> dict:
         indicators = sql.Identifier(scale.schema, "indicators")
         conn.execute(sql.SQL("vacuum analyze {}").format(indicators))
         found = {"full": full, "floor": measure_floor(scale, conn)}
-        # The floor is measured: its size is kept, its disk space freed (about 22 GB at 10x).
+        # The floor is measured: its size is kept, its disk space freed (large at 10x).
         sizes = table_sizes(conn, scale.schema, ["write_floor"])
         conn.execute(sql.SQL("drop table {}").format(sql.Identifier(scale.schema, "write_floor")))
         found["e_full"] = [run_talib_job(scale, "full") for _ in range(scale.args.repeat)]
