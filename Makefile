@@ -37,7 +37,7 @@ test: lint
 
 # docs/benchmarks.md; not a test: ~20 min at 1x. E.g. make bench BENCH_ARGS="--scales 1,10"
 bench: setup
-	$(EMBEDDED) && $(BIN)/python -m dse_indicators.bench --json out/bench.json $(BENCH_ARGS)
+	$(EMBEDDED) && $(BIN)/python -m bench --json out/bench.json $(BENCH_ARGS)
 
 clean:
 	-$(DSE) db stop

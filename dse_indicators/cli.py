@@ -16,7 +16,7 @@ import time
 import warnings
 from pathlib import Path
 
-from dse_indicators import database, embedded, source_table, target
+from dse_indicators import database, embedded, project, source_table, target
 from dse_indicators.errors import NotBuilt, UserError
 from dse_indicators.progress import Progress, bar
 
@@ -64,18 +64,19 @@ def cmd_db(args: argparse.Namespace) -> int:
 def cmd_sample(args: argparse.Namespace) -> int:
     from dse_indicators.sample import generate_prices
 
+    source = project.source(args.vars)
     data = generate_prices(args.scrips, args.days, seed=args.seed, end=args.end)
     with database.connect() as conn:
-        source_table.create(conn)
-        existing = source_table.count_rows(conn)
+        source_table.create(conn, source)
+        existing = source_table.count_rows(conn, source)
         if existing and not (args.replace or args.append):
             raise UserError(
                 f"the source table already holds {existing} rows: add --replace to empty it "
                 "first or --append to add to it"
             )
         if args.replace:
-            conn.execute(f"truncate {source_table.table_name().as_string(conn)}")
-        written = source_table.copy_frame(conn, data.prices)
+            conn.execute(f"truncate {source_table.table_name(source).as_string(conn)}")
+        written = source_table.copy_frame(conn, data.prices, source)
     print(
         f"wrote {written} generated price rows ({args.scrips} scrips x {args.days} trading days "
         f"to {data.calendar[-1]}, seed {args.seed}; {len(data.expected_rejects)} of them dirty "
@@ -100,12 +101,23 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_load(args: argparse.Namespace) -> int:
-    from dse_indicators import loader
+    from dse_indicators import cleaning, loader
     from dse_indicators.price_files import parse_map
 
+    source = project.source(args.vars)
     rules = loader.ReadingRules(parse_map(args.map), args.date_format, args.bad_numbers_as_null)
     paths = [Path(p) for p in args.files]
     loader.inspect_files(paths, rules)  # bad files fail here, before any connection
+    database.environment()  # no database: say so before dbt is asked anything
+    try:
+        reject_counts = cleaning.render_reject_counts(args.vars)
+    except cleaning.RulesUnavailable as error:
+        reject_counts = None
+        print(
+            f"warning: rejected rows are not counted: dbt could not render the cleaning "
+            f"rules ({error}); the load goes on",
+            file=sys.stderr,
+        )
     progress = Progress()
     file_started = [time.monotonic()]  # for a rate per file
 
@@ -123,7 +135,7 @@ def cmd_load(args: argparse.Namespace) -> int:
 
     try:
         with database.connect() as conn:
-            report = loader.load_files(conn, paths, rules, on_progress)
+            report = loader.load_files(conn, paths, rules, on_progress, source, reject_counts)
     finally:
         progress.close()
     for file in report.files:
@@ -266,7 +278,20 @@ def _positive(text: str) -> int:
     return value
 
 
+def _command(commands, *args, **kwargs) -> argparse.ArgumentParser:
+    """A subcommand that also takes --vars after its name, as dbt does."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--vars", metavar="YAML", default=argparse.SUPPRESS, help=VARS_HELP)
+    return commands.add_parser(*args, parents=[common], **kwargs)
+
+
 SCHEMA_HELP = "target schema dbt builds into (default $DBT_SCHEMA, else public)"
+VARS_HELP = (
+    "dbt vars as a YAML mapping, as for dbt run: where the source table is and what its columns "
+    "are called (source_schema, source_table, col_scrip, col_date, col_open, col_high, col_low, "
+    "col_close, col_volume; defaults in dbt_project.yml) and run_date, the date `load` counts "
+    "future rows from. E.g. --vars '{source_table: daily_prices, col_close: closep}'"
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -277,13 +302,14 @@ def build_parser() -> argparse.ArgumentParser:
         "embedded one.",
         epilog="Exit codes: 0 done, 1 behind or not built yet, 2 bad input, 3 no database.",
     )
+    parser.add_argument("--vars", metavar="YAML", help=VARS_HELP)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    db = commands.add_parser("db", help="the embedded PostgreSQL: start, stop, status, env")
+    db = _command(commands, "db", help="the embedded PostgreSQL: start, stop, status, env")
     db.add_argument("action", choices=["start", "stop", "status", "env"])
     db.set_defaults(handler=cmd_db)
 
-    sample = commands.add_parser("sample", help="write generated DSE-like prices to the source")
+    sample = _command(commands, "sample", help="write generated DSE-like prices to the source")
     sample.add_argument("--scrips", type=int, default=20, help="number of scrips (default 20)")
     sample.add_argument("--days", type=int, default=300, help="trading days (default 300)")
     sample.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
@@ -304,7 +330,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_plot(commands)
     _add_audit(commands)
 
-    show_cmd = commands.add_parser("show", help="print the newest indicators of a few scrips")
+    show_cmd = _command(commands, "show", help="print the newest indicators of a few scrips")
     show_cmd.add_argument("--limit", type=int, default=10, help="how many scrips (default 10)")
     show_cmd.add_argument("--schema", help=SCHEMA_HELP)
     show_cmd.set_defaults(handler=cmd_show)
@@ -312,10 +338,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 LOAD_DESCRIPTION = """\
-Load price files into public.ws_dse_daily_prices. Each file's rows replace the
-rows of the same (scrip, date) already there: loading a file twice changes
-nothing, a corrected file replaces the old values. Every file is checked
-first and all load in one transaction: on any error nothing is written.
+Load price files into the source table (public.ws_dse_daily_prices, or the
+table and columns --vars names). Each file's rows replace the rows of the same
+(scrip, date) already there: loading a file twice changes nothing, a corrected
+file replaces the old values. Every file is checked first and all load in one
+transaction: on any error nothing is written. Then it counts, per file, the rows
+of its keys that dbt run will reject: dbt renders the cleaning rules once
+(a few seconds), with the same --vars (run_date included).
 """
 
 LOAD_LAYOUTS = """\
@@ -337,7 +366,8 @@ examples:
 
 
 def _add_load(commands) -> None:
-    load = commands.add_parser(
+    load = _command(
+        commands,
         "load",
         help="load CSV or Parquet price files into the source table, idempotently",
         description=LOAD_DESCRIPTION,
@@ -368,7 +398,8 @@ def _add_load(commands) -> None:
 
 
 def _add_status(commands) -> None:
-    status = commands.add_parser(
+    status = _command(
+        commands,
         "status",
         help="is the indicators table up to date? (exit 1 when not: for cron)",
         description="Compare the accepted price rows with the indicators table: rows not yet "
@@ -387,7 +418,8 @@ def _add_status(commands) -> None:
 
 
 def _add_export(commands) -> None:
-    export = commands.add_parser(
+    export = _command(
+        commands,
         "export",
         help="the feature matrix for training, as Parquet (incremental)",
         description="Write the indicators as Parquet files partitioned by year "
@@ -422,7 +454,8 @@ def _add_export(commands) -> None:
 
 
 def _add_plot(commands) -> None:
-    plot = commands.add_parser(
+    plot = _command(
+        commands,
         "plot",
         help="chart one scrip: price, SMA, Bollinger, SAR, volume, RSI, MACD",
         description="Draw one scrip's close with SMA 20/50, Bollinger bands and SAR, its "
@@ -454,7 +487,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 
 def _add_audit(commands) -> None:
-    audit = commands.add_parser(
+    audit = _command(
+        commands,
         "audit",
         help="recompute scrips with the numpy reference and compare with the table",
         description="Recompute scrips from their accepted prices with the numpy reference "

@@ -243,8 +243,8 @@ class _PartWriter:
                 writer = pq.ParquetWriter(
                     folder / f".{self.name}",
                     self.schema,
-                    # Full-precision floats barely compress (180 MB instead of 230 MB for
-                    # 765K rows) and compressing costs a third of the export's time.
+                    # Full-precision floats barely compress, and compressing them costs a
+                    # large share of the export's time (docs/cli.md has the figures).
                     compression="none",
                     # Dictionaries and statistics pay off for scrip and date; on floats they
                     # cost time and no reader filters on them.

@@ -6,7 +6,12 @@ are left untouched. So loading a file twice changes nothing, and a corrected fil
 the old values. All files load in one transaction: an error anywhere writes nothing.
 
 Files are streamed (CSV with pyarrow's reader, Parquet by row groups) into a temporary table
-with COPY; memory does not grow with the file. Layouts and cleaning: `price_files`.
+with COPY; memory does not grow with the file. Layouts and cleaning: `price_files`. The
+table's place and column names are the dbt vars (`project.Source`).
+
+The report says, per file, which of its keys' rows `dbt run` will reject and why: the staging
+rules as dbt renders them (`cleaning`), run after the file's rows are in, against the whole
+source table, as the staging view judges them.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import psycopg
 import pyarrow.csv as pa_csv
 from psycopg import sql
 
-from dse_indicators import source_table
+from dse_indicators import cleaning, project, source_table
 from dse_indicators.price_files import (
     BadPriceFile,
     PriceFile,
@@ -30,6 +35,7 @@ from dse_indicators.price_files import (
     clean,
     open_price_file,
 )
+from dse_indicators.project import Source
 
 __all__ = [
     "BadPriceFile",
@@ -92,17 +98,28 @@ def load_files(
     paths: Sequence[Path],
     rules: ReadingRules | None = None,
     progress: ProgressCallback | None = None,
+    source: Source | None = None,
+    reject_counts: str | None = None,
 ) -> LoadReport:
-    """Load the files in one transaction; BadPriceFile (and nothing written) on bad input."""
+    """Load the files in one transaction; BadPriceFile (and nothing written) on bad input.
+
+    `reject_counts` is the query of `cleaning.render_reject_counts`; without it no file's
+    rejects are counted.
+    """
     started = time.monotonic()
     files = inspect_files(paths, rules)
+    source = source or project.source()
     reports = []
     with conn.transaction():
-        source_table.create(conn)
+        source_table.create(conn, source)
+        # The source's own column names, in the order of the rows COPY brings.
         conn.execute(
-            "create temporary table incoming (txn_scrip text, txn_date date, txn_open numeric,"
-            " txn_high numeric, txn_low numeric, txn_close numeric, txn_volume bigint)"
-            " on commit drop"
+            sql.SQL("create temporary table incoming ({}) on commit drop").format(
+                sql.SQL(", ").join(
+                    sql.SQL("{} {}").format(sql.Identifier(name), sql.SQL(kind))
+                    for name, kind in zip(source.columns, source_table.TYPES, strict=True)
+                )
+            )
         )
         for price_file in files:
             report = FileReport(price_file.path, price_file.describe())
@@ -111,8 +128,9 @@ def load_files(
                 progress(price_file, price_file.size, report.rows_read, True)
             report.rounded_volumes = price_file.rounded_volumes
             report.nulled_numbers = price_file.nulled_numbers
-            report.rejects = _count_rejects(conn)
-            report.rows_replaced, report.rows_written = _replace_changed_keys(conn)
+            report.rows_replaced, report.rows_written = _replace_changed_keys(conn, source)
+            if reject_counts:
+                report.rejects = _count_rejects(conn, source, reject_counts)
             conn.execute("truncate incoming")
             reports.append(report)
     return LoadReport(reports, time.monotonic() - started)
@@ -136,20 +154,23 @@ def _stage(conn: psycopg.Connection, price_file: PriceFile, progress) -> int:
 
 # A key with a missing scrip or date still names its rows: the file's (GP, no date) rows
 # replace the table's (GP, no date) rows. Sentinels keep the joins hashable.
-def _key(table: str) -> sql.Composable:
-    return sql.SQL(
-        "coalesce({t}.txn_scrip, E'\\x01'), coalesce({t}.txn_date, '-infinity'::date)"
-    ).format(t=sql.Identifier(table))
+def _key(table: str, source: Source) -> sql.Composable:
+    key = "coalesce({t}.{scrip}, E'\\x01'), coalesce({t}.{day}, '-infinity'::date)"
+    return sql.SQL(key).format(
+        t=sql.Identifier(table),
+        scrip=sql.Identifier(source.column("scrip")),
+        day=sql.Identifier(source.column("date")),
+    )
 
 
-def _replace_changed_keys(conn: psycopg.Connection) -> tuple[int, int]:
+def _replace_changed_keys(conn: psycopg.Connection, source: Source) -> tuple[int, int]:
     """Delete and insert the keys whose rows differ; returns (rows deleted, rows inserted)."""
     names = {
-        "target": source_table.table_name(),
-        "columns": sql.SQL(", ").join(map(sql.Identifier, source_table.COLUMNS)),
-        "incoming_key": _key("incoming"),
-        "target_key": _key("t"),
-        "differing_key": _key("differing"),
+        "target": source_table.table_name(source),
+        "columns": source_table.column_list(source),
+        "incoming_key": _key("incoming", source),
+        "target_key": _key("t", source),
+        "differing_key": _key("differing", source),
     }
     conn.execute(
         sql.SQL(
@@ -180,52 +201,13 @@ def _replace_changed_keys(conn: psycopg.Connection) -> tuple[int, int]:
     return deleted, inserted
 
 
-# The cleaning rules of the interface (contract section 2), applied to the staged rows, with
-# today as the run date, so that the report says what `dbt run` will reject.
-_REJECTS = """
-with bars as (
-    select
-        txn_scrip, txn_date, txn_close as close, txn_volume as volume,
-        coalesce(txn_volume = 0 and txn_close > 0 and coalesce(txn_open, 0) = 0
-            and coalesce(txn_high, 0) = 0 and coalesce(txn_low, 0) = 0, false) as flat,
-        txn_open, txn_high, txn_low
-    from incoming
-),
-typed as (
-    select *,
-        case when flat then close else txn_open end as open,
-        case when flat then close else txn_high end as high,
-        case when flat then close else txn_low end as low
-    from bars
-),
-checked as (
-    select *,
-        case
-            when txn_scrip is null or txn_date is null then 'missing_key'
-            when open is null or high is null or low is null or close is null then 'missing_price'
-            when 'NaN' in (open, high, low, close)
-                or abs(open) = 'Infinity' or abs(high) = 'Infinity'
-                or abs(low) = 'Infinity' or abs(close) = 'Infinity' then 'non_finite_price'
-            when open <= 0 or high <= 0 or low <= 0 or close <= 0 then 'non_positive_price'
-            when high < low then 'high_below_low'
-            when volume is null then 'missing_volume'
-            when volume < 0 then 'negative_volume'
-            when txn_date > current_date + 1 then 'future_date'
-        end as reason
-    from typed
-),
-ranked as (
-    select reason, row_number() over (
-        partition by txn_scrip, txn_date, reason is null order by volume desc, close desc
-    ) as rank
-    from checked
-)
-select coalesce(reason, 'duplicate'), count(*) from ranked
-where reason is not null or rank > 1
-group by 1
-"""
-
-
-def _count_rejects(conn: psycopg.Connection) -> Counter:
-    """How many staged rows `dbt run` will reject, by reason."""
-    return Counter(dict(conn.execute(_REJECTS).fetchall()))
+def _count_rejects(conn: psycopg.Connection, source: Source, reject_counts: str) -> Counter:
+    """How many rows of the file's keys `dbt run` will reject, by reason."""
+    conn.execute(
+        cleaning.keys_table(
+            sql.Identifier(source.column("scrip")), sql.Identifier(source.column("date"))
+        )
+    )
+    counts = Counter(dict(conn.execute(reject_counts).fetchall()))
+    conn.execute(sql.SQL("drop table {}").format(sql.Identifier(cleaning.KEYS_TABLE)))
+    return counts

@@ -15,3 +15,15 @@ def project_root() -> Path:
 def embedded_data_dir() -> Path:
     """The embedded PostgreSQL's data folder, inside the checkout and ignored by git."""
     return project_root() / ".pgdata"
+
+
+def checkout() -> Path:
+    """The checkout whose files the helper reads (dbt_project.yml, the seeds).
+
+    The project around the current folder, as dbt finds it; elsewhere, the checkout this package
+    is installed from (it is installed editable, so the files stay beside it).
+    """
+    root = project_root()
+    if (root / "dbt_project.yml").is_file():
+        return root
+    return Path(__file__).resolve().parent.parent

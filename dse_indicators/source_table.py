@@ -1,4 +1,8 @@
-"""The source price table: creating it and writing rows into it with COPY."""
+"""The source price table: creating it and writing rows into it with COPY.
+
+Its place and column names are the dbt vars (`project.source`); rows arrive in the order of
+COLUMNS, the contract's default names, whatever the table calls them.
+"""
 
 from __future__ import annotations
 
@@ -9,30 +13,41 @@ import pandas as pd
 import psycopg
 from psycopg import sql
 
+from dse_indicators import project
+from dse_indicators.project import Source
+
+# The contract's names (section 2): those of price files once read, and of generated data.
 COLUMNS = ("txn_scrip", "txn_date", "txn_open", "txn_high", "txn_low", "txn_close", "txn_volume")
-DEFAULT_SCHEMA = "public"
-DEFAULT_TABLE = "ws_dse_daily_prices"
+TYPES = ("text", "date", "numeric", "numeric", "numeric", "numeric", "bigint")
 
 
-def table_name(schema: str = DEFAULT_SCHEMA, table: str = DEFAULT_TABLE) -> sql.Composed:
-    return sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(table))
+def _source(source: Source | None) -> Source:
+    return source or project.source()
 
 
-def create(conn: psycopg.Connection, schema: str = DEFAULT_SCHEMA, table: str = DEFAULT_TABLE):
+def table_name(source: Source | None = None) -> sql.Composed:
+    source = _source(source)
+    return sql.SQL("{}.{}").format(sql.Identifier(source.schema), sql.Identifier(source.table))
+
+
+def column_list(source: Source | None = None) -> sql.Composed:
+    """The source's columns, in the order of COLUMNS."""
+    return sql.SQL(", ").join(map(sql.Identifier, _source(source).columns))
+
+
+def create(conn: psycopg.Connection, source: Source | None = None) -> None:
     """Create the source table in the contract's layout, if it is not there yet."""
-    conn.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(schema)))
-    conn.execute(
-        sql.SQL(
-            "create table if not exists {} ("
-            " txn_scrip text, txn_date date,"
-            " txn_open numeric, txn_high numeric, txn_low numeric, txn_close numeric,"
-            " txn_volume bigint)"
-        ).format(table_name(schema, table))
+    source = _source(source)
+    conn.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(source.schema)))
+    columns = sql.SQL(", ").join(
+        sql.SQL("{} {}").format(sql.Identifier(name), sql.SQL(kind))
+        for name, kind in zip(source.columns, TYPES, strict=True)
     )
+    conn.execute(sql.SQL("create table if not exists {} ({})").format(table_name(source), columns))
 
 
-def count_rows(conn: psycopg.Connection, schema=DEFAULT_SCHEMA, table=DEFAULT_TABLE) -> int:
-    row = conn.execute(sql.SQL("select count(*) from {}").format(table_name(schema, table)))
+def count_rows(conn: psycopg.Connection, source: Source | None = None) -> int:
+    row = conn.execute(sql.SQL("select count(*) from {}").format(table_name(source)))
     return row.fetchone()[0]
 
 
@@ -47,16 +62,9 @@ def _cell(value) -> str | None:
     return str(value)
 
 
-def copy_rows(
-    conn: psycopg.Connection,
-    rows: Iterable[tuple],
-    schema: str = DEFAULT_SCHEMA,
-    table: str = DEFAULT_TABLE,
-) -> int:
+def copy_rows(conn: psycopg.Connection, rows: Iterable[tuple], source: Source | None = None) -> int:
     """COPY rows (in COLUMNS order) into the source table; returns how many were written."""
-    statement = sql.SQL("copy {} ({}) from stdin").format(
-        table_name(schema, table), sql.SQL(", ").join(map(sql.Identifier, COLUMNS))
-    )
+    statement = sql.SQL("copy {} ({}) from stdin").format(table_name(source), column_list(source))
     written = 0
     with conn.cursor() as cursor, cursor.copy(statement) as copy:
         for row in rows:
@@ -65,6 +73,6 @@ def copy_rows(
     return written
 
 
-def copy_frame(conn: psycopg.Connection, frame: pd.DataFrame, **where) -> int:
+def copy_frame(conn: psycopg.Connection, frame: pd.DataFrame, source: Source | None = None) -> int:
     """COPY a DataFrame whose columns are COLUMNS into the source table."""
-    return copy_rows(conn, frame[list(COLUMNS)].itertuples(index=False, name=None), **where)
+    return copy_rows(conn, frame[list(COLUMNS)].itertuples(index=False, name=None), source)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy.typing as npt
 
+from dse_indicators import catalogue
+
 from ._common import FloatArray, as_series
 from .directional import adx, minus_di, plus_di
 from .extremes import rolling_max, rolling_min
@@ -20,41 +22,9 @@ from .sar import sar
 from .volatility import atr, bbands, return_volatility, rolling_variance, stddev
 from .volume import obv, volume_sma
 
-KEYS: tuple[str, ...] = (
-    "sma_5",
-    "sma_10",
-    "sma_20",
-    "sma_50",
-    "sma_200",
-    "ema_12",
-    "ema_26",
-    "ema_50",
-    "ema_200",
-    "macd",
-    "macd_signal",
-    "macd_hist",
-    "rsi_14",
-    "bb_upper_20",
-    "bb_middle_20",
-    "bb_lower_20",
-    "atr_14",
-    "adx_14",
-    "plus_di_14",
-    "minus_di_14",
-    "stoch_k",
-    "stoch_d",
-    "cci_20",
-    "willr_14",
-    "mfi_14",
-    "obv",
-    "roc_10",
-    "sar",
-    "ret_1d",
-    "volatility_20",
-    "high_252",
-    "low_252",
-    "volume_sma_20",
-)
+# The keys in the catalogue's order (seeds/indicator_catalogue.csv, their one home): the
+# contract's TA-Lib keys, each computed below.
+KEYS: tuple[str, ...] = catalogue.keys("talib")
 
 
 def compute_all(

@@ -14,7 +14,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from dse_indicators import bench_data, source_table
+from dse_indicators import catalogue, source_table
 from dse_indicators.cli import main
 from dse_indicators.plot import PLOTTED_KEYS
 from dse_indicators.sample import generate_prices
@@ -156,7 +156,7 @@ def test_export_equals_the_table_then_appends_only_new_rows(cli, project, built,
     schema = pq.read_schema(next(out.glob("year=*/*.parquet")))
     assert [schema.field(k).type for k in keys] == ["double"] * len(keys)
     # One column per key, in the catalogue's order.
-    assert schema.names[7:] == bench_data.catalogue_keys(ROOT)
+    assert schema.names[7:] == list(catalogue.keys())
     assert f"exported {len(want):,} rows" in first.out
 
     assert "nothing new to export" in cli("export", "-o", out).out

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from dse_indicators.bench_observe import MODEL_NODE
+from bench.observe import MODEL_NODE
 
 
 class DbtFailed(RuntimeError):

@@ -2,7 +2,7 @@
 
 Run by the benchmark as its own process, so that its peak RSS is the job's alone:
 
-    python -m dse_indicators.bench_talib_job full|day --schema S --table T
+    python -m bench.talib_job full|day --schema S --table T
 
 `full` writes every row into a fresh table and builds its key and indexes afterwards; `day`
 recomputes each scrip's whole history and upserts only the rows of the newest trading date.
@@ -201,7 +201,7 @@ def run(mode: str, schema: str, table_name: str) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m dse_indicators.bench_talib_job",
+        prog="python -m bench.talib_job",
         description="The TA-Lib + COPY job the benchmark compares dbt with (PG* say where).",
     )
     parser.add_argument("mode", choices=["full", "day"], help="full backfill or the newest day")

@@ -1,6 +1,6 @@
 """The benchmark of issue 5: dbt against the write floor and against a Python + TA-Lib job.
 
-    python -m dse_indicators.bench [--scales 1,10] [--repeat 3] [--json out/bench.json]
+    python -m bench [--scales 1,10] [--repeat 3] [--json out/bench.json]
 
 Per scale it generates DSE-like prices into a fresh database of its own, then measures, each
 the median of --repeat runs: (a) `dbt run --full-refresh`, (b) a run after one new trading day,
@@ -27,8 +27,11 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from dse_indicators import bench_data, bench_observe, bench_report, database, paths
-from dse_indicators.bench_dbt import DbtFailed, DbtProject
+from bench import data as bench_data
+from bench import observe as bench_observe
+from bench import report as bench_report
+from bench.dbt_project import DbtFailed, DbtProject
+from dse_indicators import database, paths
 
 # The embedded server's package warns about a missing XDG_RUNTIME_DIR on servers; it is harmless.
 warnings.filterwarnings("ignore", module="platformdirs")
@@ -98,11 +101,16 @@ def measure_floor(scale: Scale, conn: psycopg.Connection) -> list[dict[str, floa
 
 def run_talib_job(scale: Scale, mode: str) -> dict:
     """e: the Python job in its own process (its peak RSS is its own), timed as a whole."""
-    command = [sys.executable, "-m", "dse_indicators.bench_talib_job", mode]
+    command = [sys.executable, "-m", "bench.talib_job", mode]
     command += ["--schema", scale.schema]
     started = time.perf_counter()
     result = subprocess.run(
-        command, env={**os.environ, **scale.env}, capture_output=True, text=True, check=False
+        command,
+        env={**os.environ, **scale.env},
+        cwd=scale.project_dir,  # `bench` is a folder of the checkout, not an installed package
+        capture_output=True,
+        text=True,
+        check=False,
     )
     seconds = time.perf_counter() - started
     if result.returncode != 0:
@@ -261,7 +269,7 @@ def measure_scale(scale: Scale, work_dir: Path) -> dict:
         indicators = sql.Identifier(scale.schema, "indicators")
         conn.execute(sql.SQL("vacuum analyze {}").format(indicators))
         found = {"full": full, "floor": measure_floor(scale, conn)}
-        # The floor is measured: its size is kept, its disk space freed (about 22 GB at 10x).
+        # The floor is measured: its size is kept, its disk space freed (large at 10x).
         sizes = table_sizes(conn, scale.schema, ["write_floor"])
         conn.execute(sql.SQL("drop table {}").format(sql.Identifier(scale.schema, "write_floor")))
         found["e_full"] = [run_talib_job(scale, "full") for _ in range(scale.args.repeat)]
@@ -302,7 +310,7 @@ def _positive(text: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m dse_indicators.bench",
+        prog="python -m bench",
         description=(
             "Benchmark dse-indicators on generated DSE-like prices: dbt full refresh (a), one "
             "new day (b), no change (c), the SQL write floor (d) and a Python + TA-Lib job "
@@ -371,7 +379,7 @@ def run(args: argparse.Namespace, command: str) -> dict:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = build_parser().parse_args(argv)
-    command = shlex.join(["python", "-m", "dse_indicators.bench", *argv])
+    command = shlex.join(["python", "-m", "bench", *argv])
     try:
         report = run(args, command)
     except database.DatabaseUnavailable as error:

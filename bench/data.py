@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import time
 from dataclasses import dataclass
@@ -11,12 +10,13 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from dse_indicators import source_table
+from dse_indicators import catalogue, project, source_table
 from dse_indicators.sample import generate_prices
 
 HELD_TABLE = "bench_held_prices"
 SOURCE = source_table.table_name()
-HELD = source_table.table_name(table=HELD_TABLE)
+HELD_SOURCE = project.source().with_table(HELD_TABLE)
+HELD = source_table.table_name(HELD_SOURCE)
 
 
 def connect(env: dict[str, str], dbname: str) -> psycopg.Connection:
@@ -68,7 +68,7 @@ def load_prices(conn: psycopg.Connection, workload: Workload) -> Loaded:
     source_table.create(conn)
     conn.execute(sql.SQL("create table {} (like {})").format(HELD, SOURCE))
     source_rows = source_table.copy_frame(conn, data.prices[~is_held])
-    held_rows = source_table.copy_frame(conn, data.prices[is_held], table=HELD_TABLE)
+    held_rows = source_table.copy_frame(conn, data.prices[is_held], HELD_SOURCE)
     # A freshly loaded table gets its hint bits and statistics on first read; do that now.
     conn.execute(sql.SQL("vacuum analyze {}").format(SOURCE))
     return Loaded(source_rows, held_rows)
@@ -96,8 +96,7 @@ def accepted_rows(conn: psycopg.Connection, schema: str) -> int:
 
 def catalogue_keys(project_dir: Path) -> list[str]:
     """The indicator keys, from the project's catalogue seed."""
-    with open(project_dir / "seeds" / "indicator_catalogue.csv", newline="") as file:
-        return [row["key"] for row in csv.DictReader(file)]
+    return [k.key for k in catalogue.read(project_dir / "seeds" / "indicator_catalogue.csv")]
 
 
 def _floor_document(keys: list[str]) -> sql.Composed:
