@@ -14,7 +14,12 @@
                 ~ " none (its keys: " ~ family.get('outputs', {}).keys() | join(', ') ~ ")") }}
         {%- endif -%}
         {%- set name = family.name -%}
-        {%- do dse_plan_claim(owners.family, 'the family name', name, name) -%}
+        {%- if name in owners.family -%}
+            {{ exceptions.raise_compiler_error(
+                "two indicator families are named " ~ name ~ " (families " ~ owners.family[name][0]
+                ~ " and " ~ loop.index ~ " of the list): give one of them another name") }}
+        {%- endif -%}
+        {%- do owners.family.update({name: (loop.index, none)}) -%}
         {%- for key in family.get('outputs', {}) -%}
             {%- do dse_plan_claim(owners.key, 'the output key', key, name) -%}
         {%- endfor -%}
@@ -31,9 +36,9 @@
         repeat the same definition, where one is given. -#}
     {%- if item in owners and (definition is none or owners[item][1] != definition) -%}
         {{ exceptions.raise_compiler_error(
-            what ~ " " ~ item ~ " is defined by both " ~ owners[item][0] ~ " and " ~ family
-            ~ (" (differently)" if definition is not none else "")
-            ~ ": rename one of them") }}
+            what ~ " " ~ item ~ " is defined by both the family " ~ owners[item][0] ~ " and the"
+            ~ " family " ~ family ~ (" (" ~ owners[item][1] ~ " against " ~ definition ~ ")"
+            if definition is not none else "") ~ ": rename one of them") }}
     {%- endif -%}
     {%- do owners.update({item: (family, definition)}) -%}
 {% endmacro %}
