@@ -13,7 +13,7 @@
         block of the one step function, labelled with its name.
         Returns the aggregate's column expression, its state (name, length) and the DDL.
     -#}
-    {%- set name = 'recursive' -%}
+    {%- set name = dse_recursive_state() -%}
     {%- set inputs = {} -%}
     {%- for fragment in fragments -%}
         {%- do inputs.update(fragment.inputs) -%}

@@ -8,14 +8,20 @@
         {seed.seen}             the same slot in the row's seed (the state a daily run starts from)
     In a step body a slot is a place in `state`, the array the step updates; in an output or a
     level it is a place in the row's stored state column (st__<state>). The plan turns each
-    name into its place in the shared state, so a family never counts positions.
+    name into its place, so a family never counts positions and a fragment can move.
 -#}
+
+{% macro dse_recursive_state() %}
+    {#- The name of the shared state of the recursive fragments: its column, its aggregate's. -#}
+    {{- return('recursive') -}}
+{% endmacro %}
+
 
 {% macro dse_slot_positions(owner, slots) %}
     {#-
-        name -> {'index': its first place (1-based) in the owner's own state, 'ring': n for a
-        ring of n, none for one slot}, and '': the state's length. `owner` names the family in
-        an error.
+        {'places': name -> {'index': its first place (1-based) in the owner's own state,
+        'ring': n for a ring of n, none for one slot}, 'length': the state's length}. `owner`
+        names the family in an error.
     -#}
     {%- set positions = {} -%}
     {%- set next = namespace(index=1) -%}
@@ -32,15 +38,14 @@
         {%- do positions.update({name: {'index': next.index, 'ring': ring}}) -%}
         {%- set next.index = next.index + (ring or 1) -%}
     {%- endfor -%}
-    {%- do positions.update({'': next.index - 1}) -%}
-    {{ return(positions) }}
+    {{ return({'places': positions, 'length': next.index - 1}) }}
 {% endmacro %}
 
 
 {% macro dse_state_layout(families) %}
     {#-
         Every family's slots placed: the recursive fragments one after the other in the shared
-        state `recursive` (in the families' order), each stored state in a column of its own.
+        state (dse_recursive_state, in the families' order), each stored state in a column of its own.
         Returns {'length': the shared state's length, 'lengths': fragment -> its length,
         'slots': family -> slot -> {'state': the state column's name, 'index': its place
         (1-based), 'ring': n for a ring of n, else none}}.
@@ -52,23 +57,23 @@
         {%- if family.get('recursive') -%}
             {%- set fragment = family.recursive -%}
             {%- set positions = dse_slot_positions(family.name, fragment.slots) -%}
-            {%- for slot, position in positions.items() if slot -%}
-                {%- do own.update({slot: {'state': 'recursive', 'index': total.value + position.index,
-                    'ring': position.ring}}) -%}
+            {%- for slot, position in positions.places.items() -%}
+                {%- do own.update({slot: {'state': dse_recursive_state(),
+                    'index': total.value + position.index, 'ring': position.ring}}) -%}
             {%- endfor -%}
-            {%- do layout.lengths.update({fragment.name: positions['']}) -%}
-            {%- set total.value = total.value + positions[''] -%}
+            {%- do layout.lengths.update({fragment.name: positions.length}) -%}
+            {%- set total.value = total.value + positions.length -%}
         {%- endif -%}
         {%- for state, slots in family.get('states', []) -%}
             {%- set positions = dse_slot_positions(family.name, slots) -%}
-            {%- for slot, position in positions.items() if slot -%}
+            {%- for slot, position in positions.places.items() -%}
                 {%- if slot in own -%}
                     {{ exceptions.raise_compiler_error(
                         "the family " ~ family.name ~ " declares the slot " ~ slot ~ " twice") }}
                 {%- endif -%}
                 {%- do own.update({slot: {'state': state, 'index': position.index, 'ring': position.ring}}) -%}
             {%- endfor -%}
-            {%- do layout.lengths.update({state: positions['']}) -%}
+            {%- do layout.lengths.update({state: positions.length}) -%}
         {%- endfor -%}
         {%- do layout.slots.update({family.name: own}) -%}
     {%- endfor -%}

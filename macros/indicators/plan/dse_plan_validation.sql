@@ -6,7 +6,7 @@
 -#}
 
 {% macro dse_plan_validate(families) %}
-    {%- set owners = {'family': {}, 'key': {}, 'column': {}, 'state': {'recursive': 'the plan'}, 'input': {}} -%}
+    {%- set owners = {'family': {}, 'key': {}, 'column': {}, 'state': {}, 'input': {}} -%}
     {%- for family in families -%}
         {%- if family.get('name') is not string or not family.get('name') -%}
             {{ exceptions.raise_compiler_error(
@@ -75,6 +75,12 @@
         position would not move with the fragment.
     -#}
     {%- set fragment = family.get('recursive') -%}
+    {%- set names = ([fragment.name] if fragment else []) + family.get('states', []) | map('first') | list -%}
+    {%- if dse_recursive_state() in names -%}
+        {{ exceptions.raise_compiler_error(
+            "the family " ~ family.name ~ " names a state " ~ dse_recursive_state() ~ ", the name of"
+            ~ " the plan's shared recursive state: choose another") }}
+    {%- endif -%}
     {%- if fragment -%}
         {%- if 'slots' not in fragment or 'length' in fragment -%}
             {{ exceptions.raise_compiler_error(
