@@ -5,15 +5,17 @@
         in TA-Lib's ring-buffer order (slot = row % n, not date order: the rounding of the mean
         shows when tp is close to it); CCI = (tp - mean) / (0.015 * mean deviation), 0 where
         either is within 1e-14 of the mean's size. First value at row n.
-        State: [rows seen, CCI of the last row, the last n typical prices in a ring].
+        Slots: the rows seen, the CCI of the last row, the last n typical prices in a ring
+        (element row % n).
     -#}
     {%- set name = 'cci_' ~ n -%}
-    {%- set st = 'st__' ~ name -%}
     {{ return({
-        'outputs': {name: 'case when ' ~ st ~ '[1] >= ' ~ n ~ ' then ' ~ st ~ '[2] end'},
+        'name': name,
+        'outputs': {name: 'case when {seen} >= ' ~ n ~ ' then {cci} end'},
+        'first_rows': {name: n},
         'recursive': {
             'name': name,
-            'length': 2 + n,
+            'slots': ['seen', 'cci', ('typicals', n)],
             'inputs': {'high': 'high', 'low': 'low', 'price': 'close'},
             'declare': [
                 'typical float8 := (high + low + price) / 3;', 'mean float8;',
@@ -27,23 +29,22 @@
 
 {% macro dse_cci_step(name, n) %}
     {#-
-        The two sums are written out, one expression each, in slot order: the same additions as
-        loops, in half the time (a loop step is a PL/pgSQL statement).
+        The two sums are written out, one expression each, in ring order: the same additions as
+        loops, without a PL/pgSQL statement per step.
     -#}
-    {%- set slots = range(3, 3 + n) -%}
     {%- set body -%}
-state[3 + state[1]::integer % {{ n }}] := typical;
-state[1] := state[1] + 1;
-if state[1] < {{ n }} then
+{typicals[{seen}::integer % {{ n }}]} := typical;
+{seen} := {seen} + 1;
+if {seen} < {{ n }} then
     exit {{ name }};
 end if;
-mean := ({% for slot in slots %}state[{{ slot }}]{{ ' + ' if not loop.last }}{% endfor %}) / {{ n }};
-mean_deviation := ({% for slot in slots %}abs(state[{{ slot }}] - mean){{ ' + ' if not loop.last }}{% endfor %}) / {{ n }};
+mean := ({% for i in range(n) %}{typicals[{{ i }}]}{{ ' + ' if not loop.last }}{% endfor %}) / {{ n }};
+mean_deviation := ({% for i in range(n) %}abs({typicals[{{ i }}]} - mean){{ ' + ' if not loop.last }}{% endfor %}) / {{ n }};
 distance := typical - mean;
 if abs(distance) <= 1e-14 * abs(mean) or abs(mean_deviation) <= 1e-14 * abs(mean) then
-    state[2] := 0;
+    {cci} := 0;
 else
-    state[2] := distance / (0.015::float8 * mean_deviation);
+    {cci} := distance / (0.015::float8 * mean_deviation);
 end if;
     {%- endset -%}
     {{ return(body) }}

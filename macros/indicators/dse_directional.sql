@@ -6,20 +6,25 @@
         2 .. n; DI = 100 * DM / TR (0 where TR is 0), first at row n + 1. DX = 100 * |-DI - +DI|
         / (+DI + -DI) where defined; ADX is the mean of the first n DX (an undefined DX adds 0),
         first at row 2n, then (adx * (n - 1) + DX) / n, kept unchanged where DX is undefined.
-        State: [rows seen, previous high, low, close, +DM, -DM, TR, DX sum, ADX].
+        The smoothed_* slots hold Wilder's running sums of +DM, -DM and the true range.
     -#}
-    {%- set st = 'st__dmi_' ~ n -%}
-    {%- set ready = 'case when ' ~ st ~ '[1] > ' ~ n ~ ' then ' -%}
-    {%- set di = ' case when ' ~ st ~ '[7] > 0 then 100 * (' ~ st ~ '[{}] / ' ~ st ~ '[7]) else 0 end' -%}
+    {%- set ready = 'case when {seen} > ' ~ n ~ ' then ' -%}
+    {%- set di = ' case when {smoothed_tr} > 0 then 100 * ({smoothed_DM} / {smoothed_tr}) else 0 end' -%}
     {{ return({
+        'name': 'dmi_' ~ n,
         'outputs': {
-            'adx_' ~ n: 'case when ' ~ st ~ '[1] >= ' ~ 2 * n ~ ' then ' ~ st ~ '[9] end',
-            'plus_di_' ~ n: ready ~ di.replace('{}', '5') ~ ' end',
-            'minus_di_' ~ n: ready ~ di.replace('{}', '6') ~ ' end',
+            'adx_' ~ n: 'case when {seen} >= ' ~ 2 * n ~ ' then {adx} end',
+            'plus_di_' ~ n: ready ~ di.replace('DM', 'plus_dm') ~ ' end',
+            'minus_di_' ~ n: ready ~ di.replace('DM', 'minus_dm') ~ ' end',
         },
+        'first_rows': {'adx_' ~ n: 2 * n, 'plus_di_' ~ n: n + 1, 'minus_di_' ~ n: n + 1},
         'recursive': {
             'name': 'dmi_' ~ n,
-            'length': 9,
+            'slots': [
+                'seen', 'previous_high', 'previous_low', 'previous_close',
+                'smoothed_plus_dm', 'smoothed_minus_dm', 'smoothed_tr',
+                'dx_sum', 'adx',
+            ],
             'inputs': {'high': 'high', 'low': 'low', 'price': 'close'},
             'declare': [
                 'row_index integer;', 'up float8;', 'down float8;', 'plus_move float8 := 0;',
@@ -34,46 +39,46 @@
 
 {% macro dse_directional_step(n) %}
     {%- set body -%}
-row_index := state[1]::integer;
-state[1] := row_index + 1;
+row_index := {seen}::integer;
+{seen} := row_index + 1;
 if row_index > 0 then
-    up := high - state[2];
-    down := state[3] - low;
+    up := high - {previous_high};
+    down := {previous_low} - low;
     if up > down and up > 0 then
         plus_move := up;
     end if;
     if down > up and down > 0 then
         minus_move := down;
     end if;
-    true_range := greatest(high - low, abs(state[4] - high), abs(state[4] - low));
+    true_range := greatest(high - low, abs({previous_close} - high), abs({previous_close} - low));
     if row_index < {{ n }} then
-        state[5] := state[5] + plus_move;
-        state[6] := state[6] + minus_move;
-        state[7] := state[7] + true_range;
+        {smoothed_plus_dm} := {smoothed_plus_dm} + plus_move;
+        {smoothed_minus_dm} := {smoothed_minus_dm} + minus_move;
+        {smoothed_tr} := {smoothed_tr} + true_range;
     else
-        state[5] := state[5] - state[5] / {{ n }} + plus_move;
-        state[6] := state[6] - state[6] / {{ n }} + minus_move;
-        state[7] := state[7] - state[7] / {{ n }} + true_range;
-        if state[7] > 0 then
-            minus_di := 100 * (state[6] / state[7]);
-            plus_di := 100 * (state[5] / state[7]);
+        {smoothed_plus_dm} := {smoothed_plus_dm} - {smoothed_plus_dm} / {{ n }} + plus_move;
+        {smoothed_minus_dm} := {smoothed_minus_dm} - {smoothed_minus_dm} / {{ n }} + minus_move;
+        {smoothed_tr} := {smoothed_tr} - {smoothed_tr} / {{ n }} + true_range;
+        if {smoothed_tr} > 0 then
+            minus_di := 100 * ({smoothed_minus_dm} / {smoothed_tr});
+            plus_di := 100 * ({smoothed_plus_dm} / {smoothed_tr});
             if not (-1e-14 < minus_di + plus_di and minus_di + plus_di < 1e-14) then
                 dx := 100 * (abs(minus_di - plus_di) / (minus_di + plus_di));
             end if;
         end if;
         if row_index < {{ 2 * n - 1 }} then
-            state[8] := state[8] + coalesce(dx, 0);
+            {dx_sum} := {dx_sum} + coalesce(dx, 0);
         elsif row_index = {{ 2 * n - 1 }} then
-            state[8] := state[8] + coalesce(dx, 0);
-            state[9] := state[8] / {{ n }};
+            {dx_sum} := {dx_sum} + coalesce(dx, 0);
+            {adx} := {dx_sum} / {{ n }};
         elsif dx is not null then
-            state[9] := (state[9] * {{ n - 1 }} + dx) / {{ n }};
+            {adx} := ({adx} * {{ n - 1 }} + dx) / {{ n }};
         end if;
     end if;
 end if;
-state[2] := high;
-state[3] := low;
-state[4] := price;
+{previous_high} := high;
+{previous_low} := low;
+{previous_close} := price;
     {%- endset -%}
     {{ return(body) }}
 {% endmacro %}

@@ -2,22 +2,23 @@
     {#-
         EMA(close, n) as TA-Lib computes it: seeded with the mean of the first n closes (first
         value at row n), then ema += (close - ema) * 2 / (n + 1).
-        All periods share one fragment of the recursive aggregate.
-        State: [rows seen, then per period its running sum while seeding and its EMA after].
+        All periods share one fragment of the recursive aggregate: the rows seen, then per
+        period a slot ema_<n> holding its running sum while seeding and its EMA after.
     -#}
     {%- set name = 'ema_' ~ periods | join('_') -%}
-    {%- set st = 'st__' ~ name -%}
-    {%- set keys = {} -%}
+    {%- set keys, first_rows, slots = {}, {}, ['seen'] -%}
     {%- for n in periods -%}
-        {%- do keys.update({
-            'ema_' ~ n: 'case when ' ~ st ~ '[1] >= ' ~ n ~ ' then ' ~ st ~ '[' ~ (loop.index + 1) ~ '] end'
-        }) -%}
+        {%- do keys.update({'ema_' ~ n: 'case when {seen} >= ' ~ n ~ ' then {ema_' ~ n ~ '} end'}) -%}
+        {%- do first_rows.update({'ema_' ~ n: n}) -%}
+        {%- do slots.append('ema_' ~ n) -%}
     {%- endfor -%}
     {{ return({
+        'name': name,
         'outputs': keys,
+        'first_rows': first_rows,
         'recursive': {
             'name': name,
-            'length': 1 + periods | length,
+            'slots': slots,
             'inputs': {'price': 'close'},
             'declare': ['seen float8;'],
             'body': dse_ema_step(periods),
@@ -29,19 +30,19 @@
 {% macro dse_ema_step(periods) %}
     {#- A step per period, no loop (a loop step is a PL/pgSQL statement too). -#}
     {%- set body -%}
-seen := state[1];
+seen := {seen};
 {%- for n in periods %}
-{%- set slot = loop.index + 1 %}
+{%- set ema = '{ema_' ~ n ~ '}' %}
 if seen < {{ n }} then
-    state[{{ slot }}] := state[{{ slot }}] + price;
+    {{ ema }} := {{ ema }} + price;
     if seen = {{ n - 1 }} then
-        state[{{ slot }}] := state[{{ slot }}] / {{ n }};
+        {{ ema }} := {{ ema }} / {{ n }};
     end if;
 else
-    state[{{ slot }}] := (price - state[{{ slot }}]) * (2.0::float8 / {{ n + 1 }}) + state[{{ slot }}];
+    {{ ema }} := (price - {{ ema }}) * (2.0::float8 / {{ n + 1 }}) + {{ ema }};
 end if;
 {%- endfor %}
-state[1] := seen + 1;
+{seen} := seen + 1;
     {%- endset -%}
     {{ return(body) }}
 {% endmacro %}

@@ -4,7 +4,7 @@
         is one family macro (macros/indicators/) and one line here. SMA 50 and 200 are a family
         of their own: daily runs compute the long windows apart (dse_indicator_plan). The
         252-row extremes take blocks of 14 rows, the max(high) and min(low) of STOCH's and
-        WILLR's window: one window node fewer than blocks of 18 (the query 1.3 s shorter at 1x).
+        WILLR's window: one window node fewer than blocks of 18.
     -#}
     {{ return([
         dse_sma('close', [5, 10, 20]),

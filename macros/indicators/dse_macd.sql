@@ -4,20 +4,24 @@
         `slow`, the slow one with the mean of the first `slow` closes, the fast one with the
         mean of the `fast` closes ending there; the signal EMA is seeded with the mean of the
         first `signal` MACD values. All three keys start at row slow + signal - 1.
-        State: [rows seen, slow EMA (sum while seeding), fast EMA (sum), signal EMA (sum)].
+        The slots slow, fast and signal hold the three EMAs (their sums while seeding).
     -#}
-    {%- set st = 'st__macd' -%}
     {%- set first_row = slow + signal - 1 -%}
-    {%- set ready = 'case when ' ~ st ~ '[1] >= ' ~ first_row ~ ' then ' -%}
+    {%- set ready = 'case when {seen} >= ' ~ first_row ~ ' then ' -%}
     {{ return({
+        'name': 'macd',
         'outputs': {
-            'macd': ready ~ st ~ '[3] - ' ~ st ~ '[2] end',
-            'macd_signal': ready ~ st ~ '[4] end',
-            'macd_hist': ready ~ '(' ~ st ~ '[3] - ' ~ st ~ '[2]) - ' ~ st ~ '[4] end',
+            'macd': ready ~ '{fast} - {slow} end',
+            'macd_signal': ready ~ '{signal} end',
+            'macd_hist': ready ~ '({fast} - {slow}) - {signal} end',
         },
+        'first_rows': {'macd': first_row, 'macd_signal': first_row, 'macd_hist': first_row},
         'recursive': {
             'name': 'macd',
-            'length': 4,
+            'slots': [
+                'seen',
+                'slow', 'fast', 'signal',
+            ],
             'inputs': {'price': 'close'},
             'declare': ['row_index float8;', 'macd_line float8;'],
             'body': dse_macd_step(fast, slow, signal),
@@ -28,40 +32,40 @@
 
 {% macro dse_macd_step(fast, slow, signal) %}
     {%- set body -%}
-row_index := state[1];
+row_index := {seen};
 -- Slow EMA: seeded with the mean of rows 0 .. slow - 1.
 if row_index < {{ slow }} then
-    state[2] := state[2] + price;
+    {slow} := {slow} + price;
     if row_index = {{ slow - 1 }} then
-        state[2] := state[2] / {{ slow }};
+        {slow} := {slow} / {{ slow }};
     end if;
 else
-    state[2] := (price - state[2]) * (2.0::float8 / {{ slow + 1 }}) + state[2];
+    {slow} := (price - {slow}) * (2.0::float8 / {{ slow + 1 }}) + {slow};
 end if;
 -- Fast EMA: seeded at the same row, with the mean of rows slow - fast .. slow - 1.
 if row_index < {{ slow }} then
     if row_index >= {{ slow - fast }} then
-        state[3] := state[3] + price;
+        {fast} := {fast} + price;
     end if;
     if row_index = {{ slow - 1 }} then
-        state[3] := state[3] / {{ fast }};
+        {fast} := {fast} / {{ fast }};
     end if;
 else
-    state[3] := (price - state[3]) * (2.0::float8 / {{ fast + 1 }}) + state[3];
+    {fast} := (price - {fast}) * (2.0::float8 / {{ fast + 1 }}) + {fast};
 end if;
 -- Signal EMA of the MACD line, which exists from row slow - 1 on.
 if row_index >= {{ slow - 1 }} then
-    macd_line := state[3] - state[2];
+    macd_line := {fast} - {slow};
     if row_index < {{ slow - 1 + signal }} then
-        state[4] := state[4] + macd_line;
+        {signal} := {signal} + macd_line;
         if row_index = {{ slow - 2 + signal }} then
-            state[4] := state[4] / {{ signal }};
+            {signal} := {signal} / {{ signal }};
         end if;
     else
-        state[4] := (macd_line - state[4]) * (2.0::float8 / {{ signal + 1 }}) + state[4];
+        {signal} := (macd_line - {signal}) * (2.0::float8 / {{ signal + 1 }}) + {signal};
     end if;
 end if;
-state[1] := row_index + 1;
+{seen} := row_index + 1;
     {%- endset -%}
     {{ return(body) }}
 {% endmacro %}

@@ -6,19 +6,23 @@
         the new row, subtract the one leaving), reset to 0 after n rows without flow;
         MFI = 100 * positive / (positive + negative), 0 where that total is not above 0.
         First value at row n + 1.
-        State: [rows seen, previous tp, positive sum, negative sum, rows without flow, MFI,
-        then the last n positive flows and the last n negative flows in rings].
+        The last n positive flows and the last n negative flows are kept in rings (element
+        row % n).
     -#}
     {%- set name = 'mfi_' ~ n -%}
-    {%- set st = 'st__' ~ name -%}
     {{ return({
-        'outputs': {name: 'case when ' ~ st ~ '[1] > ' ~ n ~ ' then ' ~ st ~ '[6] end'},
+        'name': name,
+        'outputs': {name: 'case when {seen} > ' ~ n ~ ' then {mfi} end'},
+        'first_rows': {name: n + 1},
         'recursive': {
             'name': name,
-            'length': 6 + 2 * n,
+            'slots': [
+                'seen', 'previous_typical', 'positive_sum', 'negative_sum', 'rows_without_flow',
+                'mfi', ('positive_flows', n), ('negative_flows', n),
+            ],
             'inputs': {'high': 'high', 'low': 'low', 'price': 'close', 'volume': 'volume::float8'},
             'declare': [
-                'row_index integer;', 'positive_slot integer;', 'negative_slot integer;',
+                'row_index integer;', 'ring_slot integer;',
                 'typical float8 := (high + low + price) / 3;', 'move float8;', 'flow float8;',
                 'total float8;',
             ],
@@ -30,50 +34,49 @@
 
 {% macro dse_mfi_step(name, n) %}
     {%- set body -%}
-row_index := state[1]::integer;
-state[1] := row_index + 1;
+row_index := {seen}::integer;
+{seen} := row_index + 1;
 if row_index = 0 then
-    state[2] := typical;
+    {previous_typical} := typical;
     exit {{ name }};
 end if;
-positive_slot := 7 + row_index % {{ n }};
-negative_slot := positive_slot + {{ n }};
+ring_slot := row_index % {{ n }};
 if row_index > {{ n }} then
-    state[3] := state[3] - state[positive_slot];
-    state[4] := state[4] - state[negative_slot];
+    {positive_sum} := {positive_sum} - {positive_flows[ring_slot]};
+    {negative_sum} := {negative_sum} - {negative_flows[ring_slot]};
 end if;
-move := typical - state[2];
-if abs(move) <= 1e-14 * (abs(typical) + abs(state[2])) then
+move := typical - {previous_typical};
+if abs(move) <= 1e-14 * (abs(typical) + abs({previous_typical})) then
     flow := 0;
 else
     flow := typical * volume;
 end if;
-state[2] := typical;
+{previous_typical} := typical;
 if move < 0 then
-    state[positive_slot] := 0;
-    state[negative_slot] := flow;
+    {positive_flows[ring_slot]} := 0;
+    {negative_flows[ring_slot]} := flow;
 else
-    state[positive_slot] := flow;
-    state[negative_slot] := 0;
+    {positive_flows[ring_slot]} := flow;
+    {negative_flows[ring_slot]} := 0;
 end if;
-state[3] := state[3] + state[positive_slot];
-state[4] := state[4] + state[negative_slot];
+{positive_sum} := {positive_sum} + {positive_flows[ring_slot]};
+{negative_sum} := {negative_sum} + {negative_flows[ring_slot]};
 -- Running sums keep rounding residue: TA-Lib clears them once the window holds no flow.
 if flow = 0 then
-    state[5] := least(state[5] + 1, {{ n }});
+    {rows_without_flow} := least({rows_without_flow} + 1, {{ n }});
 else
-    state[5] := 0;
+    {rows_without_flow} := 0;
 end if;
-if state[5] >= {{ n }} then
-    state[3] := 0;
-    state[4] := 0;
+if {rows_without_flow} >= {{ n }} then
+    {positive_sum} := 0;
+    {negative_sum} := 0;
 end if;
 if row_index >= {{ n }} then
-    total := state[3] + state[4];
+    total := {positive_sum} + {negative_sum};
     if total <= 0 then
-        state[6] := 0;
+        {mfi} := 0;
     else
-        state[6] := 100 * (least(greatest(state[3], 0), total) / total);
+        {mfi} := 100 * (least(greatest({positive_sum}, 0), total) / total);
     end if;
 end if;
     {%- endset -%}

@@ -4,11 +4,13 @@
         previous close: accepted closes are never null), then plus the volume
         on an up close, minus it on a down close. A running sum of whole numbers, exact in
         float8; a daily run adds to the stored total, which only its first row carries as a
-        seed. State: [OBV]. The running sum is the state column itself: the plan puts it in the
-        last level, where it shares the recursive aggregates' window node.
+        seed. The state `obv` is one slot, the running total; its column is the running sum
+        itself: the plan puts it in the last level, where it shares the recursive aggregates'
+        window node.
     -#}
     {%- set previous_close = 'lag(close) over (partition by scrip order by trading_date)' -%}
     {{ return({
+        'name': 'obv',
         'levels': [
             {
                 'obv_step': 'case when ' ~ previous_close ~ ' is null then volume::float8'
@@ -16,12 +18,13 @@
                     ~ ' when close < ' ~ previous_close ~ ' then -volume::float8 else 0 end',
             },
             {
-                'st__obv': 'array[sum(obv_step + coalesce(seed__obv[1], 0)) filter (where is_new) '
+                'st__obv': 'array[sum(obv_step + coalesce({seed.total}, 0)) filter (where is_new) '
                     ~ dse_running() ~ ']',
             },
         ],
-        'outputs': {'obv': 'st__obv[1]'},
-        'states': [('obv', 1)],
+        'outputs': {'obv': '{total}'},
+        'first_rows': {'obv': 1},
+        'states': [('obv', ['total'])],
         'lookback': 1,
     }) }}
 {% endmacro %}

@@ -6,6 +6,7 @@
     -#}
     {%- set base = 'roc_base_' ~ roc_period -%}
     {{ return({
+        'name': 'returns_' ~ roc_period,
         'levels': [{
             'ret_base': 'lag(close) over (partition by scrip order by trading_date)',
             base: 'lag(close, ' ~ roc_period ~ ') over (partition by scrip order by trading_date)',
@@ -16,6 +17,7 @@
             'ret_1d': 'case when row_num > 1 then case when ret_base <> 0'
                 ~ ' then (close - ret_base) / ret_base else 0 end end',
         },
+        'first_rows': {'roc_' ~ roc_period: roc_period + 1, 'ret_1d': 2},
         'lookback': roc_period,
     }) }}
 {% endmacro %}

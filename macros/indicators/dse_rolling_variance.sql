@@ -5,8 +5,9 @@
         "Variance"). TA-Lib keeps running sums of deviations from an anchor that it re-anchors
         now and then; the rounding of that path is part of its answer, so the steps are
         mirrored one for one.
-        State: [rows seen, anchor, s1, s2, rows until the forced re-anchor, variance of the
-        last row, then the last n values in a ring (slot = row % n)].
+        Slots: the rows seen, the anchor, the running sums s1 and s2 of the deviations from it,
+        the rows until the forced re-anchor, the variance of the last row, then the last n
+        values in a ring (element row % n).
     -#}
     {%- set body -%}
 {%- if skip_nulls %}
@@ -14,57 +15,57 @@ if {{ value }} is null then
     exit {{ name }};
 end if;
 {%- endif %}
-row_index := state[1]::integer;
+row_index := {seen}::integer;
 if row_index = 0 then
-    state[2] := {{ value }};
-    state[5] := {{ 32 * n }};
+    {anchor} := {{ value }};
+    {until_reanchor} := {{ 32 * n }};
 end if;
-state[7 + row_index % {{ n }}] := {{ value }};
-deviation := {{ value }} - state[2];
-state[3] := state[3] + deviation;
-state[4] := state[4] + deviation * deviation;
-state[1] := row_index + 1;
+{window[row_index % {{ n }}]} := {{ value }};
+deviation := {{ value }} - {anchor};
+{s1} := {s1} + deviation;
+{s2} := {s2} + deviation * deviation;
+{seen} := row_index + 1;
 if row_index < {{ n - 1 }} then
     exit {{ name }};
 end if;
 
-mean_deviation := state[3] * inverse;
-variance := state[4] * inverse - mean_deviation * mean_deviation;
+mean_deviation := {s1} * inverse;
+variance := {s2} * inverse - mean_deviation * mean_deviation;
 -- The window's oldest row leaves the running sums.
 first_row := row_index - {{ n - 1 }};
-deviation := state[7 + first_row % {{ n }}] - state[2];
-state[3] := state[3] - deviation;
+deviation := {window[first_row % {{ n }}]} - {anchor};
+{s1} := {s1} - deviation;
 leaving_square := deviation * deviation;
-state[4] := state[4] - leaving_square;
-state[5] := state[5] - 1;
+{s2} := {s2} - leaving_square;
+{until_reanchor} := {until_reanchor} - 1;
 
-if variance < 1e-6 * (state[4] * inverse)
-    or leaving_square > 1e6 * state[4]
-    or state[5] <= 0 then
+if variance < 1e-6 * ({s2} * inverse)
+    or leaving_square > 1e6 * {s2}
+    or {until_reanchor} <= 0 then
     -- Re-anchor on the window's mean and rebuild the sums from the window.
-    state[5] := {{ 32 * n }};
+    {until_reanchor} := {{ 32 * n }};
     total := 0;
     for r in first_row .. row_index loop
-        total := total + state[7 + r % {{ n }}];
+        total := total + {window[r % {{ n }}]};
     end loop;
-    state[2] := total * inverse;
-    state[3] := 0;
-    state[4] := 0;
+    {anchor} := total * inverse;
+    {s1} := 0;
+    {s2} := 0;
     for r in first_row .. row_index loop
-        deviation := state[7 + r % {{ n }}] - state[2];
-        state[3] := state[3] + deviation;
-        state[4] := state[4] + deviation * deviation;
+        deviation := {window[r % {{ n }}]} - {anchor};
+        {s1} := {s1} + deviation;
+        {s2} := {s2} + deviation * deviation;
     end loop;
-    mean_deviation := state[3] * inverse;
-    variance := state[4] * inverse - mean_deviation * mean_deviation;
-    if variance < 1e-12 * (state[4] * inverse) then
+    mean_deviation := {s1} * inverse;
+    variance := {s2} * inverse - mean_deviation * mean_deviation;
+    if variance < 1e-12 * ({s2} * inverse) then
         variance := 0;
     end if;
-    deviation := state[7 + first_row % {{ n }}] - state[2];
-    state[3] := state[3] - deviation;
-    state[4] := state[4] - deviation * deviation;
+    deviation := {window[first_row % {{ n }}]} - {anchor};
+    {s1} := {s1} - deviation;
+    {s2} := {s2} - deviation * deviation;
 end if;
-state[6] := variance;
+{last_variance} := variance;
     {%- endset -%}
     {{ return(body) }}
 {% endmacro %}
@@ -75,7 +76,7 @@ state[6] := variance;
         aggregate's input `parameter`. -#}
     {{ return({
         'name': name,
-        'length': 6 + n,
+        'slots': ['seen', 'anchor', 's1', 's2', 'until_reanchor', 'last_variance', ('window', n)],
         'inputs': {parameter: expression},
         'declare': [
             'row_index integer;', 'first_row integer;', 'inverse float8 := 1.0::float8 / ' ~ n ~ ';',

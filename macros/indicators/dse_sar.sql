@@ -4,15 +4,20 @@
         the first direction from the first two bars' directional movement, then Wilder's stop
         and reverse. TA-Lib steps the stop with a fused multiply-add, and one ulp can decide a
         reversal, so the step uses dse_fma. First value on the second row.
-        State: [rows seen, 1 if long, next stop, extreme point, acceleration factor,
-        previous high, previous low, output, first high, first low].
+        Slots: is_long is 1 if long, 0 if short; stop is the next stop, extreme the extreme
+        point, factor the acceleration factor.
     -#}
-    {%- set st = 'st__sar' -%}
     {{ return({
-        'outputs': {'sar': 'case when ' ~ st ~ '[1] >= 2 then ' ~ st ~ '[8] end'},
+        'name': 'sar',
+        'outputs': {'sar': 'case when {seen} >= 2 then {output} end'},
+        'first_rows': {'sar': 2},
         'recursive': {
             'name': 'sar',
-            'length': 10,
+            'slots': [
+                'seen', 'is_long',
+                'stop', 'extreme', 'factor',
+                'last_high', 'last_low', 'output', 'first_high', 'first_low',
+            ],
             'inputs': {'high': 'high', 'low': 'low'},
             'declare': ['row_index integer;', 'previous_high float8;', 'previous_low float8;'],
             'body': dse_sar_step(acceleration, maximum),
@@ -65,72 +70,72 @@ $fn$
     {%- set step = ([acceleration, maximum] | min) ~ '::float8' -%}
     {%- set ceiling = maximum ~ '::float8' -%}
     {%- set body -%}
-row_index := state[1]::integer;
-state[1] := row_index + 1;
+row_index := {seen}::integer;
+{seen} := row_index + 1;
 if row_index = 0 then
-    state[9] := high;
-    state[10] := low;
+    {first_high} := high;
+    {first_low} := low;
     exit sar;
 end if;
 if row_index = 1 then
     -- Short when the first move down is real and larger than the move up; long otherwise.
-    if state[10] - low > 0 and state[10] - low > high - state[9] then
-        state[2] := 0;
-        state[4] := low;
-        state[3] := state[9];
+    if {first_low} - low > 0 and {first_low} - low > high - {first_high} then
+        {is_long} := 0;
+        {extreme} := low;
+        {stop} := {first_high};
     else
-        state[2] := 1;
-        state[4] := high;
-        state[3] := state[10];
+        {is_long} := 1;
+        {extreme} := high;
+        {stop} := {first_low};
     end if;
-    state[5] := {{ step }};
-    state[6] := high;
-    state[7] := low;
+    {factor} := {{ step }};
+    {last_high} := high;
+    {last_low} := low;
 end if;
-previous_high := state[6];
-previous_low := state[7];
-state[6] := high;
-state[7] := low;
-if state[2] = 1 then
-    if low <= state[3] then
-        state[2] := 0;
-        state[3] := greatest(state[4], previous_high, high);
-        state[8] := state[3];
-        state[5] := {{ step }};
-        state[4] := low;
-        state[3] := greatest(
-            {{ dse_function('dse_fma') }}(state[5], state[4] - state[3], state[3]),
+previous_high := {last_high};
+previous_low := {last_low};
+{last_high} := high;
+{last_low} := low;
+if {is_long} = 1 then
+    if low <= {stop} then
+        {is_long} := 0;
+        {stop} := greatest({extreme}, previous_high, high);
+        {output} := {stop};
+        {factor} := {{ step }};
+        {extreme} := low;
+        {stop} := greatest(
+            {{ dse_function('dse_fma') }}({factor}, {extreme} - {stop}, {stop}),
             previous_high, high
         );
     else
-        state[8] := state[3];
-        if high > state[4] then
-            state[4] := high;
-            state[5] := least(state[5] + {{ step }}, {{ ceiling }});
+        {output} := {stop};
+        if high > {extreme} then
+            {extreme} := high;
+            {factor} := least({factor} + {{ step }}, {{ ceiling }});
         end if;
-        state[3] := least(
-            {{ dse_function('dse_fma') }}(state[5], state[4] - state[3], state[3]),
+        {stop} := least(
+            {{ dse_function('dse_fma') }}({factor}, {extreme} - {stop}, {stop}),
             previous_low, low
         );
     end if;
-elsif high >= state[3] then
-    state[2] := 1;
-    state[3] := least(state[4], previous_low, low);
-    state[8] := state[3];
-    state[5] := {{ step }};
-    state[4] := high;
-    state[3] := least(
-        {{ dse_function('dse_fma') }}(state[5], state[4] - state[3], state[3]),
+elsif high >= {stop} then
+    {is_long} := 1;
+    {stop} := least({extreme}, previous_low, low);
+    {output} := {stop};
+    {factor} := {{ step }};
+    {extreme} := high;
+    {stop} := least(
+        {{ dse_function('dse_fma') }}({factor}, {extreme} - {stop}, {stop}),
         previous_low, low
     );
 else
-    state[8] := state[3];
-    if low < state[4] then
-        state[4] := low;
-        state[5] := least(state[5] + {{ step }}, {{ ceiling }});
+    {output} := {stop};
+    if low < {extreme} then
+        {extreme} := low;
+        {factor} := least({factor} + {{ step }}, {{ ceiling }});
     end if;
-    state[3] := greatest(
-        {{ dse_function('dse_fma') }}(state[5], state[4] - state[3], state[3]),
+    {stop} := greatest(
+        {{ dse_function('dse_fma') }}({factor}, {extreme} - {stop}, {stop}),
         previous_high, high
     );
 end if;

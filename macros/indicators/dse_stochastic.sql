@@ -12,6 +12,7 @@
     -#}
     {%- set hh, ll = 'willr_high_' ~ n, 'willr_low_' ~ n -%}
     {{ return({
+        'name': 'willr_' ~ n,
         'levels': [{
             hh: 'max(high) ' ~ dse_trailing(n),
             ll: 'min(low) ' ~ dse_trailing(n),
@@ -21,6 +22,7 @@
                 ~ dse_range_is_flat(hh, ll) ~ ' then 0 else least(greatest(((' ~ hh
                 ~ ' - close) / (' ~ hh ~ ' - ' ~ ll ~ ')) * -100, -100), 0) end end',
         },
+        'first_rows': {'willr_' ~ n: n},
         'lookback': n - 1,
     }) }}
 {% endmacro %}
@@ -36,6 +38,7 @@
     {%- set hh, ll = 'stoch_high_' ~ fastk, 'stoch_low_' ~ fastk -%}
     {%- set first_row = fastk + slowk + slowd - 2 -%}
     {{ return({
+        'name': 'stoch_' ~ fastk ~ '_' ~ slowk ~ '_' ~ slowd,
         'levels': [
             {hh: 'max(high) ' ~ dse_trailing(fastk), ll: 'min(low) ' ~ dse_trailing(fastk)},
             {
@@ -49,6 +52,7 @@
             'stoch_k': 'case when row_num >= ' ~ first_row ~ ' then stoch_slow_k end',
             'stoch_d': 'case when row_num >= ' ~ first_row ~ ' then stoch_slow_d end',
         },
+        'first_rows': {'stoch_k': first_row, 'stoch_d': first_row},
         'lookback': first_row - 1,
     }) }}
 {% endmacro %}

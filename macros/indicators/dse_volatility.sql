@@ -6,15 +6,16 @@
         leaves the state as it is), so the first value is at row n + 1.
     -#}
     {%- set name = 'volatility_' ~ n -%}
-    {%- set st = 'st__' ~ name -%}
     {%- set previous_close = 'lag(close) over (partition by scrip order by trading_date)' -%}
     {{ return({
+        'name': name,
         'levels': [{
             'vol_return_' ~ n: '(close - ' ~ previous_close ~ ') / ' ~ previous_close,
         }],
         'outputs': {
-            name: 'case when ' ~ st ~ '[1] >= ' ~ n ~ ' then sqrt(greatest(' ~ st ~ '[6], 0)) end',
+            name: 'case when {seen} >= ' ~ n ~ ' then sqrt(greatest({last_variance}, 0)) end',
         },
+        'first_rows': {name: n + 1},
         'recursive': dse_variance_fragment(name, 'daily_return', 'vol_return_' ~ n, n, skip_nulls=true),
         'lookback': 1,
     }) }}

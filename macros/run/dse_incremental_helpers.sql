@@ -18,42 +18,6 @@
 {% endmacro %}
 
 
-{% macro dse_state_slices(states) %}
-    {#- (name, length, offset) of each recursive state inside the `state` array. -#}
-    {%- set slices = [] -%}
-    {%- set offset = namespace(value=0) -%}
-    {%- for name, length in states -%}
-        {%- do slices.append((name, length, offset.value)) -%}
-        {%- set offset.value = offset.value + length -%}
-    {%- endfor -%}
-    {{ return(slices) }}
-{% endmacro %}
-
-
-{% macro dse_state_interval() %}
-    {#-
-        Rows whose row_num is a multiple of this keep the recursive state (about 1.2 KB); the
-        others store null. A daily run recomputes, without rewriting them, the rows between the
-        last stored state and its change: 7.5 more rows per scrip on average. Keeping every
-        row's state made a full refresh write twice as much (a 2.5 KB row instead of 1.3 KB).
-    -#}
-    {{- return(16) -}}
-{% endmacro %}
-
-
-{% macro dse_concat_states(states) %}
-    {#- The `state` column: every family's state array, in the plan's order. -#}
-    {%- set columns = [] -%}
-    {#- A state is null on a row before its aggregate's first (a look-back row, never
-        written): keep the seed, or the aggregates' zero start, so every slice stays in place. -#}
-    {%- for name, length in states -%}
-        {%- do columns.append('coalesce(st__' ~ name ~ ', seed__' ~ name ~ ', array_fill(0::float8, array['
-            ~ length ~ ']))') -%}
-    {%- endfor -%}
-    {{- columns | join(' || ') if columns else 'null::float8 []' -}}
-{% endmacro %}
-
-
 {% macro dse_check_stored_layout(plan) %}
     {#-
         A daily run continues from the stored state, and the features array is read by position:
