@@ -1,8 +1,8 @@
 """The catalogue of indicator keys, read from its one home: seeds/indicator_catalogue.csv.
 
-dbt loads the same file as a seed (`dbt docs generate` shows it, a data test holds the table
-to it); the helper, the numpy reference and the tests read the key list here instead of
-keeping copies of it.
+dbt loads the same file as a seed (`dbt docs generate` shows it); the helper, the numpy
+reference and the tests read the key list here instead of keeping copies of it, and a fast
+test holds the indicator plan's keys and warm-ups to it (tests/python/test_catalogue.py).
 """
 
 from __future__ import annotations

@@ -102,3 +102,12 @@ def test_the_conventions_warm_up_table_follows_the_catalogue():
             if key:
                 listed[key] = int(first.strip("*")) + 1  # the page counts rows from 0
     assert listed == {entry.key: entry.first_row for entry in ENTRIES}
+
+
+def test_the_indicator_plan_computes_the_catalogue_keys_from_their_first_rows():
+    """The SQL families, as the plan renders them (analyses/indicator_keys.sql, held to its
+    golden file by test_generated_sql.py): the catalogue's keys, in its order, with its warm-ups.
+    """
+    rendered = (ROOT / "tests" / "python" / "golden" / "indicator_keys.sql.golden").read_text()
+    planned = [(key, int(row)) for key, row in re.findall(r"\('(\w+)', (\d+)\)", rendered)]
+    assert planned == [(entry.key, entry.first_row) for entry in ENTRIES]

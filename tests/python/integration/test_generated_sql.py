@@ -21,7 +21,12 @@ from dse_indicators.sample import generate_prices
 
 ROOT = Path(__file__).resolve().parents[3]
 GOLDEN = ROOT / "tests" / "python" / "golden"
-ANALYSES = ("recursive_functions", "indicators_full_refresh", "indicators_daily_run")
+ANALYSES = (
+    "recursive_functions",
+    "indicators_full_refresh",
+    "indicators_daily_run",
+    "indicator_keys",
+)
 MODEL = Path("dse_indicators", "models", "marts", "indicators.sql")
 
 
