@@ -60,7 +60,7 @@ class Scale:
         self.workload = bench_data.Workload(
             scrips=args.scrips * factor,
             days=args.days,
-            held_days=args.repeat,
+            held_days=args.repeat * len(DAILY_MEASURES),
             seed=args.seed,
             end=args.end,
         )
@@ -77,7 +77,7 @@ class Scale:
 def measure_full_refresh(scale: Scale, project: DbtProject, conn: psycopg.Connection) -> dict:
     """a: full rebuilds, watching the model's backend memory and the temp files it spills."""
     timings, memory, spilled = [], [], []
-    for rep in range(scale.args.repeat):
+    for rep in range(1 if scale.args.daily_only else scale.args.repeat):
         temp_before = bench_observe.temp_bytes(conn)
         with scale.connect() as watch_conn, bench_observe.MemoryWatch(watch_conn) as watch:
             timing = project.run_indicators(full_refresh=True)
@@ -120,12 +120,12 @@ def run_talib_job(scale: Scale, mode: str) -> dict:
     return {**report, "seconds": seconds}
 
 
-def observed_run(scale: Scale, project: DbtProject, conn: psycopg.Connection) -> dict:
-    """One incremental dbt run with the rows it read and the rows it (re)wrote."""
+def observed_run(scale: Scale, project: DbtProject, conn: psycopg.Connection, how: str) -> dict:
+    """One daily dbt command (DAILY_COMMANDS) with the rows it read and (re)wrote."""
     tables = {"source": SOURCE_TABLE, "indicators": (scale.schema, "indicators")}
     bench_observe.snapshot_row_versions(conn, scale.schema)
     before = bench_observe.table_counters(conn, tables)
-    timing = project.run_indicators()
+    timing = project.run_daily(how)
     bench_observe.wait_for_other_backends(conn)
     deltas = bench_observe.counter_deltas(before, bench_observe.table_counters(conn, tables))
     written = bench_observe.rows_written(conn, scale.schema)
@@ -140,21 +140,30 @@ def observed_run(scale: Scale, project: DbtProject, conn: psycopg.Connection) ->
     }
 
 
+# b (a new day) and c (no change) for each way of running the daily job: b and c the model
+# alone (+indicators), b_run and c_run plain `dbt run`, b_build and c_build `dbt build`.
+DAILY_MEASURES = {"model": ("b", "c"), "run": ("b_run", "c_run"), "build": ("b_build", "c_build")}
+
+
 def measure_daily(scale: Scale, project: DbtProject, conn: psycopg.Connection) -> dict:
-    """b, c and e_day: per repetition one new trading day arrives, then each job runs once."""
-    runs: dict[str, list] = {"b": [], "c": [], "e_day": [], "released": []}
+    """b, c and e_day: per repetition and way of running, one new trading day arrives, then the
+    command runs twice (the day, then no change); the Python job once per repetition."""
+    runs: dict[str, list] = {name: [] for pair in DAILY_MEASURES.values() for name in pair}
+    runs |= {"e_day": [], "released": []}
     for rep in range(scale.args.repeat):
-        day, released = bench_data.release_next_day(conn)
-        runs["released"].append({"date": day.isoformat(), "rows": released})
-        for name in ("b", "c"):
-            runs[name].append(observed_run(scale, project, conn))
-            found = runs[name][-1]
-            log(
-                f"{scale.tag} {name} {rep + 1} ({day}, {released} new source rows): "
-                f"{found['seconds']:.2f} s, {found['written']} rows written, "
-                f"model {_rounded(found['statements'])}"
-            )
-        runs["e_day"].append(run_talib_job(scale, "day"))
+        for how, names in DAILY_MEASURES.items():
+            day, released = bench_data.release_next_day(conn)
+            runs["released"].append({"date": day.isoformat(), "rows": released, "before": how})
+            for name in names:
+                runs[name].append(observed_run(scale, project, conn, how))
+                found = runs[name][-1]
+                log(
+                    f"{scale.tag} {name} {rep + 1} ({day}, {released} new source rows): "
+                    f"{found['seconds']:.2f} s, {found['written']} rows written, "
+                    f"model {_rounded(found['statements'])}"
+                )
+        if not scale.args.daily_only:
+            runs["e_day"].append(run_talib_job(scale, "day"))
     return runs
 
 
@@ -198,6 +207,10 @@ def summarize_scale(scale: Scale, found: dict) -> dict:
         "b_model": summarize([r["model_seconds"] for r in daily["b"]]),
         "c": summarize([r["seconds"] for r in daily["c"]]),
         "c_model": summarize([r["model_seconds"] for r in daily["c"]]),
+        "b_run": summarize([r["seconds"] for r in daily["b_run"]]),
+        "c_run": summarize([r["seconds"] for r in daily["c_run"]]),
+        "b_build": summarize([r["seconds"] for r in daily["b_build"]]),
+        "c_build": summarize([r["seconds"] for r in daily["c_build"]]),
         "d": summarize([run["total"] for run in found["floor"]]),
         "e_full": summarize([j["seconds"] for j in found["e_full"]]),
         "e_day": summarize([j["seconds"] for j in daily["e_day"]]),
@@ -208,7 +221,8 @@ def summarize_scale(scale: Scale, found: dict) -> dict:
             for key in ("written", "deleted", "read_source", "read_indicators")
         }
         | {"per_run": daily[name]}
-        for name in ("b", "c")
+        for pair in DAILY_MEASURES.values()
+        for name in pair
     }
     rows["released"] = daily["released"]
     memory = {
@@ -224,8 +238,11 @@ def summarize_scale(scale: Scale, found: dict) -> dict:
         "rows": rows,
         "breakdown_s": {
             "a": _medians([t.statements for t in full["timings"]]),
-            "b": _medians([r["statements"] for r in daily["b"]]),
-            "c": _medians([r["statements"] for r in daily["c"]]),
+            **{
+                name: _medians([r["statements"] for r in daily[name]])
+                for pair in DAILY_MEASURES.values()
+                for name in pair
+            },
             "d": _medians(found["floor"]),
             "e_full": _medians([j["phases_s"] for j in found["e_full"]]),
             "e_day": _medians([j["phases_s"] for j in daily["e_day"]]),
@@ -268,13 +285,18 @@ def measure_scale(scale: Scale, work_dir: Path) -> dict:
         # A daily job meets a vacuumed table, not one just rebuilt.
         indicators = sql.Identifier(scale.schema, "indicators")
         conn.execute(sql.SQL("vacuum analyze {}").format(indicators))
-        found = {"full": full, "floor": measure_floor(scale, conn)}
-        # The floor is measured: its size is kept, its disk space freed (large at 10x).
-        sizes = table_sizes(conn, scale.schema, ["write_floor"])
-        conn.execute(sql.SQL("drop table {}").format(sql.Identifier(scale.schema, "write_floor")))
-        found["e_full"] = [run_talib_job(scale, "full") for _ in range(scale.args.repeat)]
+        found = {"full": full, "floor": [], "e_full": []}
+        sizes = {}
+        if not scale.args.daily_only:
+            found["floor"] = measure_floor(scale, conn)
+            # The floor is measured: its size is kept, its disk space freed (large at 10x).
+            sizes = table_sizes(conn, scale.schema, ["write_floor"])
+            floor = sql.Identifier(scale.schema, "write_floor")
+            conn.execute(sql.SQL("drop table {}").format(floor))
+            found["e_full"] = [run_talib_job(scale, "full") for _ in range(scale.args.repeat)]
         found["daily"] = measure_daily(scale, project, conn)
-        found["sizes"] = table_sizes(conn, scale.schema, ["indicators", "talib_indicators"]) | sizes
+        jobs = [] if scale.args.daily_only else ["talib_indicators"]
+        found["sizes"] = table_sizes(conn, scale.schema, ["indicators", *jobs]) | sizes
     found["workload"] = {
         "database": scale.database,
         "scrips": w.scrips,
@@ -355,6 +377,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--schema", default="analytics", help="dbt target schema (default analytics)"
     )
     parser.add_argument("--keep", action="store_true", help="keep the databases afterwards")
+    parser.add_argument(
+        "--daily-only",
+        action="store_true",
+        help="one full refresh, then the daily runs only (no write floor, no Python job): "
+        "e.g. with --days 17000 for the daily job at 10 times the history",
+    )
     return parser
 
 

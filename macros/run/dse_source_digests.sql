@@ -38,7 +38,7 @@
 
 {% macro dse_bucket_start(bucket) %}
     {#- The first date of a bucket. -#}
-    (date '0001-01-01' + {{ bucket }} * 128)
+    (date '0001-01-01' + ({{ bucket }}) * 128)
 {%- endmacro %}
 
 
