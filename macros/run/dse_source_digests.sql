@@ -1,8 +1,8 @@
 {#-
     Change detection without reading the history twice. A daily run must find every new,
     corrected, late or deleted price row, and the source has no change log. So each run sums a
-    hash of every source row per scrip and 128-day bucket of dates (one scan, no sort, about
-    0.2 s per 770,000 rows), and compares these digests with the ones stored by the run before.
+    hash of every source row per scrip and 128-day bucket of dates (one scan, no sort), and
+    compares these digests with the ones stored by the run before.
     Only the buckets whose digest differs are cleaned and compared row by row. The stored
     digests are replaced in the same transaction as the indicators, so the two never disagree.
     Rows without a scrip or a date belong to no series: they share one bucket of their own,
@@ -23,8 +23,7 @@
 {% macro dse_date_bucket(date_column) %}
     {#-
         Buckets of 128 days counted from 0001-01-01: an integer, cheaper than a month. Wider
-        buckets mean fewer digests to compare (90,000 instead of 360,000 at 10 times the
-        history) for at most 128 days of one scrip to compare row by row.
+        buckets mean fewer digests to compare (a quarter of those of 32-day buckets) for at most 128 days of one scrip to compare row by row.
     -#}
     ({{ date_column }} - date '0001-01-01') / 128
 {%- endmacro %}
@@ -47,9 +46,8 @@
         A 64-bit hash of one source row: a chain of hash calls, each value's hash seeding the
         next one's, the first seed being the date and whether the row lies in the future
         (rejected until that day comes). The calls are strict, so a row with a null value
-        takes the hash of all its values as one record instead. The chain is 0.7 s faster than
-        the record's hash for every row at 10 times the history (7.7 million rows: 2.5 s
-        against 3.2 s).
+        takes the hash of all its values as one record instead. The chain is cheaper than the
+        record's hash for every row (docs/benchmarks.md has the figures).
     -#}
     {%- set values = [] -%}
     {%- for name in ['col_open', 'col_high', 'col_low', 'col_close'] -%}
