@@ -37,6 +37,7 @@ class Project:
     env: dict[str, str]
     work: Path
     runs: list[list[str]] = field(default_factory=list)
+    root: Path = ROOT  # the dbt project folder (a copy in test_adding_an_indicator.py)
 
     def connect(self, **kwargs) -> psycopg.Connection:
         return psycopg.connect(
@@ -55,7 +56,7 @@ class Project:
             str(Path(sys.executable).with_name("dbt")),
             *args,
             "--project-dir",
-            str(ROOT),
+            str(self.root),
             "--profiles-dir",
             str(self.work),
             "--target-path",
@@ -92,7 +93,9 @@ class Project:
 
     def as_role(self, role: str, schema: str) -> Project:
         """The same project run by another database role into another schema."""
-        return Project({**self.env, "PGUSER": role, "DBT_SCHEMA": schema}, self.work)
+        return Project(
+            {**self.env, "PGUSER": role, "DBT_SCHEMA": schema}, self.work, root=self.root
+        )
 
 
 @pytest.fixture(scope="module")
