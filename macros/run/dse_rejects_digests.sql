@@ -31,16 +31,7 @@
     {%- if not is_incremental() %}
     truncate {{ copy }};
     {%- endif %}
-    drop table if exists dse_rejects_changed_buckets;
-    create temporary table dse_rejects_changed_buckets on commit drop as
-    select
-        coalesce(now_seen.scrip, last_seen.scrip) as scrip,
-        coalesce(now_seen.bucket, last_seen.bucket) as bucket,
-        now_seen.digest
-    from {{ dse_rejects_digests() }} as now_seen
-    full join {{ copy }} as last_seen
-        on now_seen.scrip = last_seen.scrip and now_seen.bucket = last_seen.bucket
-    where now_seen.digest is distinct from last_seen.digest;
+    {{ dse_create_changed_buckets('dse_rejects_changed_buckets', dse_rejects_digests(), copy) }}
     {%- if is_incremental() %}
     delete from {{ this }} as old
     using dse_rejects_changed_buckets as changed

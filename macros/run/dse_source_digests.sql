@@ -100,15 +100,23 @@
         primary key (scrip, bucket)
     );
     alter table {{ stored }} add column if not exists checked_at timestamptz;
-    -- The buckets that differ, with their new digest (null: the bucket is gone).
-    drop table if exists dse_changed_buckets;
-    create temporary table dse_changed_buckets on commit drop as
+    {{ dse_create_changed_buckets('dse_changed_buckets', 'dse_source_digests', stored) }}
+{%- endmacro %}
+
+
+{% macro dse_create_changed_buckets(name, now_seen, last_seen) %}
+    {#-
+        A temporary table `name` of the (scrip, bucket)s whose digest in `now_seen` differs
+        from the one in `last_seen`, with the new digest (null: the bucket is gone).
+    -#}
+    drop table if exists {{ name }};
+    create temporary table {{ name }} on commit drop as
     select
         coalesce(now_seen.scrip, last_seen.scrip) as scrip,
         coalesce(now_seen.bucket, last_seen.bucket) as bucket,
         now_seen.digest
-    from dse_source_digests as now_seen
-    full join {{ stored }} as last_seen
+    from {{ now_seen }} as now_seen
+    full join {{ last_seen }} as last_seen
         on now_seen.scrip = last_seen.scrip and now_seen.bucket = last_seen.bucket
     where now_seen.digest is distinct from last_seen.digest;
 {%- endmacro %}
