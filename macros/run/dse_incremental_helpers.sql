@@ -100,3 +100,29 @@
         {%- endfor %}
     {%- endif -%}
 {% endmacro %}
+
+
+{% macro dse_refuse_legacy_table() %}
+    {#-
+        The table the old backfill_indicators.py job wrote has this model's name but neither a
+        `state` nor a `features` column. Found at compile time, so in both modes nothing is
+        written: a daily run would merge into it, and a full refresh would swap it out and
+        drop it with all its rows. `dse-indicators migrate` keeps it as indicators_legacy
+        (dse_indicators/migrate.py, which recognises it by the same columns).
+    -#}
+    {%- if execute -%}
+        {%- set found = run_query(
+            "select to_regclass('" ~ this ~ "') is not null, count(a.attname) from pg_attribute"
+            ~ " as a where a.attrelid = to_regclass('" ~ this ~ "')"
+            ~ " and a.attname in ('state', 'features') and not a.attisdropped") -%}
+        {%- set table_exists, new_columns = found.rows[0] -%}
+        {%- if table_exists and new_columns == 0 -%}
+            {{ exceptions.raise_compiler_error(
+                this.schema ~ "." ~ this.identifier ~ " is the table of the old backfill job (no state or features column);"
+                ~ " nothing was written. Keep its rows as " ~ this.identifier ~ "_legacy with"
+                ~ " `dse-indicators migrate --schema " ~ this.schema ~ "`, then dbt run builds"
+                ~ " the new table, and `dse-indicators compare --against "
+                ~ this.identifier ~ "_legacy` compares the two.") }}
+        {%- endif -%}
+    {%- endif -%}
+{% endmacro %}

@@ -54,6 +54,7 @@
     saw. -#}
 
 {%- set plan = dse_indicator_plan(dse_indicator_families()) %}
+{%- do dse_refuse_legacy_table() %}
 {%- if is_incremental() %}{% do dse_check_stored_layout(plan) %}{% endif %}
 
 {{ dse_indicators_sql(plan, incremental=is_incremental(), relation=this) }}
