@@ -527,7 +527,7 @@ def _add_migrate(commands) -> None:
     migrate = _command(
         commands,
         "migrate",
-        help="keep the old backfill job's table as indicators_legacy, so dbt run can build",
+        help="keep the old backfill job's table as indicators_legacy",
         description="Rename the table the old backfill_indicators.py job wrote (indicators, "
         "without dbt's state and features columns) to indicators_legacy, with its indexes and "
         "primary key, in one transaction; the next dbt run builds the new indicators table. "
@@ -557,9 +557,10 @@ def _add_compare(commands) -> None:
     compare = _command(
         commands,
         "compare",
-        help="compare indicators with another table key by key (e.g. indicators_legacy)",
+        help="compare indicators key by key with another table",
         description="For each key of either table's documents: the rows compared (both "
-        "documents hold the key), the rows whose values differ beyond 1e-9 x max(1, |x|) "
+        "documents hold the key), the rows whose values differ beyond 1e-9 x max(1, |value "
+        "in the other table|) "
         "(whole numbers, booleans and null exactly), the largest difference, and the rows "
         "where only one table holds the key. Computed in the database; exit 0 whatever it "
         "finds.",
