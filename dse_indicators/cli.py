@@ -328,6 +328,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_status(commands)
     _add_export(commands)
     _add_plot(commands)
+    _add_migrate(commands)
+    _add_compare(commands)
     _add_audit(commands)
 
     show_cmd = _command(commands, "show", help="print the newest indicators of a few scrips")
@@ -505,6 +507,71 @@ def _add_audit(commands) -> None:
     )
     audit.add_argument("--schema", help=SCHEMA_HELP)
     audit.set_defaults(handler=cmd_audit)
+
+
+# --------------------------------------------------------------------------- migrate, compare
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from dse_indicators import migrate
+
+    with database.connect() as conn:
+        done = migrate.migrate(conn, target.schema_name(args.schema))
+    for old, new in (done.renamed or {}).items():
+        print(f"index {old} -> {new}")
+    print(done.message)
+    return 0
+
+
+def _add_migrate(commands) -> None:
+    migrate = _command(
+        commands,
+        "migrate",
+        help="keep the old backfill job's table as indicators_legacy",
+        description="Rename the table the old backfill_indicators.py job wrote (indicators, "
+        "without dbt's state and features columns) to indicators_legacy, with its indexes and "
+        "primary key, in one transaction; the next dbt run builds the new indicators table. "
+        "Nothing to do (exit 0) when there is no old table or it was migrated already; a "
+        "failure changes nothing.",
+        epilog="Then: dbt run, and dse-indicators compare --against indicators_legacy",
+    )
+    migrate.add_argument("--schema", help=SCHEMA_HELP)
+    migrate.set_defaults(handler=cmd_migrate)
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from dse_indicators import compare
+
+    schema = target.schema_name(args.schema)
+    with database.connect() as conn:
+        target.indicators_table(conn, schema)
+        found = compare.compare(conn, schema, args.against)
+    if args.json:
+        print(json.dumps(found.as_dict(), indent=1))
+    else:
+        print(compare.format_comparison(found))
+    return 0
+
+
+def _add_compare(commands) -> None:
+    compare = _command(
+        commands,
+        "compare",
+        help="compare indicators key by key with another table",
+        description="For each key of either table's documents: the rows compared (both "
+        "documents hold the key), the rows whose values differ beyond 1e-9 x max(1, |value "
+        "in the other table|) "
+        "(whole numbers, booleans and null exactly), the largest difference, and the rows "
+        "where only one table holds the key. Computed in the database; exit 0 whatever it "
+        "finds.",
+        epilog="Example: dse-indicators compare --against indicators_legacy",
+    )
+    compare.add_argument(
+        "--against", required=True, metavar="TABLE", help="the other table, in the same schema"
+    )
+    compare.add_argument("--schema", help=SCHEMA_HELP)
+    compare.add_argument("--json", action="store_true", help="print JSON for machines")
+    compare.set_defaults(handler=cmd_compare)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -88,6 +88,8 @@ def read_manifest(out_dir: Path) -> dict | None:
         manifest = json.loads(path.read_text())
         if manifest.get("format") != MANIFEST_FORMAT:
             raise UserError(f"{path}: unknown manifest format; export into a new directory")
+        if "computed_at" in manifest:  # written before the column was renamed updated_at
+            manifest["updated_at"] = manifest.pop("computed_at")
         return manifest
     if out_dir.exists() and not out_dir.is_dir():
         raise UserError(f"{out_dir} is a file: -o needs a directory")
@@ -190,12 +192,12 @@ def _scrip_arrays_query(table: sql.Identifier) -> sql.Composed:
         " cross join lateral ("
         # The ordered subquery feeds array_agg in date order; the reader checks that it did.
         "  select {arrays}, string_agg(i.features, ''::bytea) as features,"
-        "   max(i.computed_at) as computed_at from ("
+        "   max(i.updated_at) as updated_at from ("
         "   select * from {table} as i where i.scrip = w.scrip and i.trading_date > w.after"
         "   order by i.trading_date"
         "  ) as i"
         " ) as rows"
-        " where rows.computed_at is not null order by w.n"
+        " where rows.updated_at is not null order by w.n"
         ") to stdout (format binary)"
     ).format(arrays=arrays, table=table)
 
@@ -291,7 +293,7 @@ class _Worker:
         self.error: BaseException | None = None
         self.files: list[str] = []
         self.last_dates: dict[str, dt.date] = {}
-        self.computed_at: dt.datetime | None = None
+        self.updated_at: dt.datetime | None = None
         self._blocks: queue.Queue = queue.Queue(maxsize=2)
         self._threads = [
             threading.Thread(target=self._read, daemon=True),
@@ -336,11 +338,11 @@ class _Worker:
         with conn.cursor() as cursor, cursor.copy(self.query, [self.scrips, self.afters]) as copy:
             # bytea: each array arrives as its raw binary form, with nothing decoded in Python.
             copy.set_types(["text", *["bytea"] * (len(ARRAY_COLUMNS) + 1), "timestamptz"])
-            for scrip, *arrays, computed_at in copy.rows():
+            for scrip, *arrays, updated_at in copy.rows():
                 scrips.append((scrip, arrays))
                 size += sum(len(array) for array in arrays)
-                if self.computed_at is None or computed_at > self.computed_at:
-                    self.computed_at = computed_at
+                if self.updated_at is None or updated_at > self.updated_at:
+                    self.updated_at = updated_at
                 if size >= PARSE_BYTES:
                     if not self._put(scrips):
                         return
@@ -585,16 +587,16 @@ def _estimate_rows(conn, table, after: dt.date) -> int:
 
 def _stale_rows(conn, table, manifest: dict) -> int:
     """Rows already in DIR that a later dbt run rewrote (late or corrected prices)."""
-    if not manifest.get("computed_at") or not manifest["last_dates"]:
+    if not manifest.get("updated_at") or not manifest["last_dates"]:
         return 0
     done = manifest["last_dates"]
     since = dt.date.fromisoformat(manifest["since"]) if manifest["since"] else NEVER
     query = sql.SQL(
         "select count(*) from {} as i join unnest(%s::text[], %s::date[]) as w (scrip, last)"
         " on i.scrip = w.scrip and i.trading_date <= w.last"
-        " where i.trading_date >= %s and i.computed_at > %s"
+        " where i.trading_date >= %s and i.updated_at > %s"
     ).format(table)
-    args = [list(done), list(done.values()), since, manifest["computed_at"]]
+    args = [list(done), list(done.values()), since, manifest["updated_at"]]
     return conn.execute(query, args).fetchone()[0]
 
 
@@ -629,9 +631,9 @@ def _next_manifest(manifest, source: str, plan: _Plan, workers, result, export_n
     last_dates = dict(manifest["last_dates"]) if manifest else {}
     for worker in workers:
         last_dates.update((s, d.isoformat()) for s, d in worker.last_dates.items())
-    marks = [w.computed_at for w in workers if w.computed_at]
-    if manifest and manifest["computed_at"]:
-        marks.append(dt.datetime.fromisoformat(manifest["computed_at"]))
+    marks = [w.updated_at for w in workers if w.updated_at]
+    if manifest and manifest["updated_at"]:
+        marks.append(dt.datetime.fromisoformat(manifest["updated_at"]))
     entry = {
         "number": export_no,
         "exported_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -648,8 +650,8 @@ def _next_manifest(manifest, source: str, plan: _Plan, workers, result, export_n
         "columns": _arrow_schema(plan.keys).names,
         "scrips": plan.scrips if plan.scrips_chosen else None,
         "since": plan.since.isoformat() if plan.since else None,
-        # The newest computed_at exported: rows in DIR rewritten later are reported as stale.
-        "computed_at": max(marks).isoformat() if marks else None,
+        # The newest updated_at exported: rows in DIR rewritten later are reported as stale.
+        "updated_at": max(marks).isoformat() if marks else None,
         "last_dates": dict(sorted(last_dates.items())),
         "exports": [*(manifest["exports"] if manifest else []), entry],
     }

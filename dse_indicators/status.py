@@ -155,7 +155,7 @@ def read_status(conn: psycopg.Connection, schema: str) -> Status:
             "`dse-indicators load FILE...`, then run dbt run"
         ) from error
     (last_run,) = conn.execute(
-        sql.SQL("select max(computed_at) from {}").format(indicators)
+        sql.SQL("select max(updated_at) from {}").format(indicators)
     ).fetchone()
     return Status(schema, last_run, [ScripStatus(*row) for row in rows])
 

@@ -73,7 +73,11 @@ final as (
         {%- endfor %}
         row_num::integer as row_num,
         state,
-        now() as computed_at
+        -- The old backfill table's columns (CONTRACT.md, section 3): a row here is always
+        -- computed; updated_at is the start of the run that last wrote the row.
+        'CALCULATED'::varchar(20) as status,
+        null::text as notes,
+        now() as updated_at
     from computed
 
 ){% if incremental %},
@@ -91,7 +95,9 @@ vanished as (
         {%- endfor %}
         null::integer as row_num,
         null::float8[] as state,
-        now() as computed_at
+        null::varchar(20) as status,
+        null::text as notes,
+        null::timestamptz as updated_at
     from differences
     where vanished
 

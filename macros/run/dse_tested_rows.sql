@@ -7,7 +7,7 @@
 {% macro dse_tested_rows(model) %}
     {#-
         What the indicators model's data tests read: the rows its last run wrote, which share
-        that run's computed_at (one transaction); the index on computed_at finds them. A daily
+        that run's updated_at (one transaction); the index on updated_at finds them. A daily
         build so proves what it wrote, at the cost of what it wrote; a full refresh writes every
         row in one run, so its build tests them all, and so does --vars '{full_tests: true}'.
         A relation or a subquery: give it an alias.
@@ -15,7 +15,7 @@
     {%- if dse_full_tests() -%}
         {{ return(model) }}
     {%- endif -%}
-    {{ return('(select * from ' ~ model ~ ' where computed_at = (select max(computed_at) from '
+    {{ return('(select * from ' ~ model ~ ' where updated_at = (select max(updated_at) from '
         ~ model ~ '))') }}
 {% endmacro %}
 

@@ -21,19 +21,15 @@
     Every hook of the model is here. The merge deletes the rows of vanished prices
     (incremental strategy merge_with_deletes, macros/run/dse_merge_with_deletes.sql); the
     recursive state is stored out of line (column_storage, macros/run/dse_create_table_as.sql).
-    The index on computed_at finds the rows of the last run, which the data tests read.
+    The indexes are created by name when the table is built (dse_create_named_indexes,
+    macros/run/dse_incremental_helpers.sql): the old backfill table's three, and updated_at,
+    which finds the rows of the last run that the data tests read.
 -#}
 {{ config(
     materialized='incremental',
     incremental_strategy='merge_with_deletes',
     unique_key=['scrip', 'trading_date'],
     on_schema_change='fail',
-    indexes=[
-        {'columns': ['indicators jsonb_path_ops'], 'type': 'gin'},
-        {'columns': ['scrip']},
-        {'columns': ['trading_date']},
-        {'columns': ['computed_at']},
-    ],
     merge_delete_when='dbt_internal_source.row_num is null',
     column_storage={'state': 'external', 'indicators': 'main', 'features': 'main'},
     pre_hook=[
@@ -44,6 +40,7 @@
     ],
     post_hook=[
         "{{ dse_comment_layouts() }}",
+        "{{ dse_create_named_indexes() }}",
         "{{ dse_store_source_digests() }}",
     ],
 ) }}
@@ -53,9 +50,11 @@
     changed dates), and priced as on an SSD the planner walks the primary key for them instead
     of reading each scrip whole; the source's digests per scrip and bucket, which tell a daily
     run what changed. After the query: the layouts of `state` and `features` in their column
-    comments (when the table is built), and the digests the run saw. -#}
+    comments and the named indexes (both when the table is built), and the digests the run
+    saw. -#}
 
 {%- set plan = dse_indicator_plan(dse_indicator_families()) %}
+{%- do dse_refuse_legacy_table() %}
 {%- if is_incremental() %}{% do dse_check_stored_layout(plan) %}{% endif %}
 
 {{ dse_indicators_sql(plan, incremental=is_incremental(), relation=this) }}

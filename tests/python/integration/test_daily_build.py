@@ -70,9 +70,9 @@ def test_a_build_writes_no_demo_rows(daily):
 def test_the_daily_tests_read_the_rows_of_the_last_run(daily):
     project, _, last_day = daily
     with project.connect() as conn:
-        (last_run,) = conn.execute(f"select max(computed_at) from {TABLE}").fetchone()
+        (last_run,) = conn.execute(f"select max(updated_at) from {TABLE}").fetchone()
         dates = conn.execute(
-            f"select distinct trading_date from {TABLE} where computed_at = %s", [last_run]
+            f"select distinct trading_date from {TABLE} where updated_at = %s", [last_run]
         ).fetchall()
     assert dates == [(last_day,)]
 
@@ -94,7 +94,7 @@ def last_run_row(project) -> tuple[str, datetime.date]:
     with project.connect() as conn:
         return conn.execute(
             f"select scrip, trading_date from {TABLE} "
-            f"where computed_at = (select max(computed_at) from {TABLE}) and indicators ? 'rsi_14' "
+            f"where updated_at = (select max(updated_at) from {TABLE}) and indicators ? 'rsi_14' "
             f"order by scrip limit 1"
         ).fetchone()
 
