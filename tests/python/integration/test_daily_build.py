@@ -90,6 +90,21 @@ def plant_and_test(project, run_date, plant: list[str], undo: list[str], full: b
                 conn.execute(statement)
 
 
+def rsi_set_to(value: str, scrip: str, day: datetime.date) -> tuple[list[str], list[str]]:
+    """Statements that set one row's rsi_14, and those that put the row's document back."""
+    where = f"where scrip = '{scrip}' and trading_date = '{day}'"
+    plant = [
+        f"create table public.saved as select * from {TABLE} {where}",
+        f"update {TABLE} set indicators = jsonb_set(indicators, '{{rsi_14}}', '{value}') {where}",
+    ]
+    undo = [
+        f"update {TABLE} as t set indicators = s.indicators from public.saved as s "
+        f"where t.scrip = s.scrip and t.trading_date = s.trading_date",
+        "drop table public.saved",
+    ]
+    return plant, undo
+
+
 def last_run_row(project) -> tuple[str, datetime.date]:
     with project.connect() as conn:
         return conn.execute(
@@ -101,21 +116,7 @@ def last_run_row(project) -> tuple[str, datetime.date]:
 
 def test_an_insane_value_in_the_last_run_fails_the_build(daily):
     project, run_date, _ = daily
-    scrip, day = last_run_row(project)
-    where = f"where scrip = '{scrip}' and trading_date = '{day}'"
-    result = plant_and_test(
-        project,
-        run_date,
-        [
-            f"create table public.saved as select * from {TABLE} {where}",
-            f"update {TABLE} set indicators = jsonb_set(indicators, '{{rsi_14}}', '150') {where}",
-        ],
-        [
-            f"update {TABLE} as t set indicators = s.indicators from public.saved as s "
-            f"where t.scrip = s.scrip and t.trading_date = s.trading_date",
-            "drop table public.saved",
-        ],
-    )
+    result = plant_and_test(project, run_date, *rsi_set_to("150", *last_run_row(project)))
     assert result.returncode != 0
     assert "dse_indicator_values_are_sane_indicators_" in failed_tests(result)
 
@@ -168,21 +169,12 @@ def test_a_fault_in_an_older_row_is_found_by_the_full_tests(daily):
     """The daily build reads the last run's rows; --vars full_tests reads them all."""
     project, run_date, last_day = daily
     with project.connect() as conn:
-        scrip, day = conn.execute(
+        older = conn.execute(
             f"select scrip, trading_date from {TABLE} where trading_date < %s "
             f"and indicators ? 'rsi_14' order by trading_date limit 1",
             [last_day],
         ).fetchone()
-    where = f"where scrip = '{scrip}' and trading_date = '{day}'"
-    plant = [
-        f"create table public.saved as select * from {TABLE} {where}",
-        f"update {TABLE} set indicators = jsonb_set(indicators, '{{rsi_14}}', '-5') {where}",
-    ]
-    undo = [
-        f"update {TABLE} as t set indicators = s.indicators from public.saved as s "
-        f"where t.scrip = s.scrip and t.trading_date = s.trading_date",
-        "drop table public.saved",
-    ]
+    plant, undo = rsi_set_to("-5", *older)
     daily_result = plant_and_test(project, run_date, plant, undo)
     full_result = plant_and_test(project, run_date, plant, undo, full=True)
     assert "dse_indicator_values_are_sane_indicators_" not in failed_tests(daily_result)
