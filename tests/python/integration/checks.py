@@ -47,7 +47,7 @@ def _bits(row: tuple) -> tuple:
 
 def price_level(close: np.ndarray) -> float:
     """The scale a tiny-priced scrip's errors are judged at: min(1, median |close|)."""
-    return min(1.0, float(np.median(np.abs(close)))) if close.size else 1.0
+    return (min(1.0, float(np.median(np.abs(close)))) if close.size else 1.0) or 1.0
 
 
 def compare_with_talib(
