@@ -27,10 +27,11 @@ TOLERANCE = 1e-9
 START = datetime.date(2020, 1, 1)
 
 
-def write_series(conn, scrip: str, o, h, lo, c, v) -> None:
-    """One scrip's rows, prices written with repr() so the database holds the exact floats."""
+def write_series(conn, scrip: str, o, h, lo, c, v, offset: int = 0) -> None:
+    """One scrip's rows, prices written with repr() so the database holds the exact floats;
+    `offset`: the first row's position in the scrip's series (one day per row)."""
     rows = [
-        (scrip, START + datetime.timedelta(days=i), repr(float(o[i])), repr(float(h[i])),
+        (scrip, START + datetime.timedelta(days=offset + i), repr(float(o[i])), repr(float(h[i])),
          repr(float(lo[i])),
          repr(float(c[i])), int(v[i]))
         for i in range(len(c))
