@@ -62,6 +62,15 @@ def test_the_stored_prices_are_the_source_cleaned_by_the_contract(built, sample)
         assert_prices_are_the_source(read_table(conn), read_source(conn, sample.calendar[-1]))
 
 
+def test_the_rejects_are_those_of_the_contracts_rules(built, sample):
+    project, _ = built
+    with project.connect() as conn:
+        found = conn.execute("select scrip, trading_date, reason from analytics.price_rejects")
+        rejected = Counter(found.fetchall())
+        cleaned = read_source(conn, sample.calendar[-1])
+    assert rejected == Counter(cleaned.rejects)
+
+
 def test_every_key_equals_talib_on_every_row(built, sample):
     project, _ = built
     with project.connect() as conn:
