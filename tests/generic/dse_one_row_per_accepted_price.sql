@@ -37,7 +37,7 @@
             where
                 t.scrip = tested_buckets.scrip
                 and t.trading_date >= {{ dse_bucket_start('tested_buckets.bucket') }}
-                and t.trading_date < {{ dse_bucket_start('tested_buckets.bucket + 1') }}
+                and t.trading_date < {{ dse_bucket_start('(tested_buckets.bucket + 1)') }}
         ) as stored
     )
 

@@ -1,12 +1,15 @@
-"""Comparisons the integration tests share: the table against TA-Lib, and physical rewrites."""
+"""Comparisons the integration tests share: the table against the cleaned source and TA-Lib,
+and physical rewrites."""
 
 from __future__ import annotations
 
+import struct
 from collections import defaultdict
 
 import numpy as np
 import psycopg
 
+from tests.python.cleaning_rules import Cleaned, columns
 from tests.python.talib_oracle import relative_difference, talib_keys
 
 TOLERANCE = 1e-9
@@ -24,12 +27,46 @@ def read_table(conn: psycopg.Connection, schema: str = "analytics") -> dict[str,
     return by_scrip
 
 
-def compare_with_talib(by_scrip: dict[str, list[tuple]], keys: set[str]) -> dict[str, dict]:
-    """Per key: rows checked, largest relative difference, and every mismatch found."""
+def assert_prices_are_the_source(by_scrip: dict[str, list[tuple]], cleaned: Cleaned) -> None:
+    """The table's rows and price_* columns are, bit for bit, the source cleaned by the
+    contract's rules (tests/python/cleaning_rules.py), not by the staging SQL."""
+    got = {scrip: [row[:6] for row in rows] for scrip, rows in by_scrip.items()}
+    want = {
+        scrip: [(b.trading_date, b.open, b.high, b.low, b.close, b.volume) for b in bars]
+        for scrip, bars in cleaned.accepted.items()
+    }
+    assert got.keys() == want.keys(), (got.keys() - want.keys(), want.keys() - got.keys())
+    for scrip, rows in want.items():
+        wrong = [(w, g) for w, g in zip(rows, got[scrip], strict=False) if _bits(w) != _bits(g)]
+        assert len(rows) == len(got[scrip]) and not wrong, (scrip, wrong[:3])
+
+
+def _bits(row: tuple) -> tuple:
+    return tuple(struct.pack(">d", x) if isinstance(x, float) else x for x in row)
+
+
+def price_level(close: np.ndarray) -> float:
+    """The scale a tiny-priced scrip's errors are judged at: min(1, median |close|)."""
+    return (min(1.0, float(np.median(np.abs(close)))) if close.size else 1.0) or 1.0
+
+
+def compare_with_talib(
+    by_scrip: dict[str, list[tuple]], keys: set[str], cleaned: Cleaned
+) -> dict[str, dict]:
+    """Per key: rows checked, largest relative difference, and every mismatch found.
+
+    TA-Lib's inputs are the source's rows cleaned in Python (`cleaned`), never the table's own
+    price columns. Two measures must hold: the contract's |v - talib| / max(1, |talib|), and,
+    for prices below 1 where that turns absolute, the same relative to the price level
+    (|v - talib| / max(level, |talib|), level = min(1, median close)).
+    """
     report = {key: {"rows": 0, "worst": 0.0, "mismatches": []} for key in keys}
     for scrip, rows in by_scrip.items():
-        columns = [np.array([row[i] for row in rows], dtype=float) for i in range(1, 6)]
-        expected = talib_keys(*columns)
+        bars = cleaned.accepted.get(scrip, [])
+        assert [b.trading_date for b in bars] == [row[0] for row in rows], scrip
+        inputs = columns(bars)
+        expected = talib_keys(*inputs)
+        level = price_level(inputs[3])
         for key in keys:
             entry = report[key]
             for i, row in enumerate(rows):
@@ -39,7 +76,9 @@ def compare_with_talib(by_scrip: dict[str, list[tuple]], keys: set[str]) -> dict
                     if not (np.isnan(want) and got is None):
                         entry["mismatches"].append((scrip, row[0], got, want))
                     continue
-                difference = relative_difference(got, want)
+                difference = max(
+                    relative_difference(got, want), abs(got - want) / max(level, abs(want))
+                )
                 entry["worst"] = max(entry["worst"], difference)
                 if difference > TOLERANCE:
                     entry["mismatches"].append((scrip, row[0], got, want))

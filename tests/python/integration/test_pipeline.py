@@ -11,8 +11,10 @@ import pytest
 
 from dse_indicators import loader, source_table
 from dse_indicators.sample import generate_prices
+from tests.python.cleaning_rules import read_source
 from tests.python.integration.checks import (
     assert_equals_talib,
+    assert_prices_are_the_source,
     compare_with_talib,
     read_table,
     row_versions,
@@ -44,8 +46,8 @@ def built(project, sample):
 def test_build_passes_its_data_tests(built):
     _, result = built
     assert "ERROR=0" in result.stdout
-    # Rejected rows are reported as a warning, never as a failure (null scrips and dates
-    # among them).
+    # Rejected rows are reported as a warning, never as a failure (rows without scrip or date
+    # too: they are rejects like any other).
     warned = {
         line.split(" WARN ")[1].split()[1]
         for line in result.stdout.splitlines()
@@ -54,11 +56,27 @@ def test_build_passes_its_data_tests(built):
     assert warned == {"dse_no_rows_price_rejects_"}
 
 
-def test_every_key_equals_talib_on_every_row(built):
+def test_the_stored_prices_are_the_source_cleaned_by_the_contract(built, sample):
+    project, _ = built
+    with project.connect() as conn:
+        assert_prices_are_the_source(read_table(conn), read_source(conn, sample.calendar[-1]))
+
+
+def test_the_rejects_are_those_of_the_contracts_rules(built, sample):
+    project, _ = built
+    with project.connect() as conn:
+        found = conn.execute("select scrip, trading_date, reason from analytics.price_rejects")
+        rejected = Counter(found.fetchall())
+        cleaned = read_source(conn, sample.calendar[-1])
+    assert rejected == Counter(cleaned.rejects)
+
+
+def test_every_key_equals_talib_on_every_row(built, sample):
     project, _ = built
     with project.connect() as conn:
         by_scrip = read_table(conn)
-    report = compare_with_talib(by_scrip, KEYS)
+        cleaned = read_source(conn, sample.calendar[-1])
+    report = compare_with_talib(by_scrip, KEYS, cleaned)
     assert_equals_talib(report)
     assert {k for rows in by_scrip.values() for row in rows for k in row[6]} == KEYS
     assert all(entry["rows"] == sum(map(len, by_scrip.values())) for entry in report.values())

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import random
 import signal
 import time
 
@@ -64,18 +63,61 @@ def test_two_runs_at_once_neither_corrupt_nor_duplicate(built):
     assert_same_as_full_refresh(built)
 
 
-def test_a_killed_run_leaves_nothing_half_done(built):
-    rng = random.Random(5)
+def table_checksum(conn) -> tuple[str, str]:
+    """An md5 of every row of the table and of its digests, in key order."""
+    return conn.execute(
+        "select (select md5(string_agg(i::text, '|' order by scrip, trading_date))"
+        " from analytics.indicators as i),"
+        " (select md5(string_agg(d::text, '|' order by scrip, bucket))"
+        " from analytics.indicators__source_digests as d)"
+    ).fetchone()
+
+
+def wait_for(conn, query: str, seconds: float = 120.0):
+    """Poll until the query returns a row; that row, or None."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = conn.execute(query).fetchone()
+        if found:
+            return found
+        time.sleep(0.05)
+    return None
+
+
+def test_a_run_killed_inside_its_merge_leaves_the_table_unchanged(built):
     release_days(built, "2025-10-31")
     with built.connect() as conn:
         conn.execute(
             f"update {SOURCE} set txn_close = txn_close * 1.01 where txn_date = '2024-03-03'"
         )
-    for _ in range(3):
-        process = built.dbt_process("run", "--vars", "{recalc_since: '2015-01-01'}")
-        time.sleep(rng.uniform(1.0, 6.0))
+        before = table_checksum(conn), row_versions(conn)
+    # Hold one row the merge must rewrite, so that the kill surely lands inside the merge.
+    blocker = built.connect(autocommit=False)
+    blocker.execute(
+        "select 1 from analytics.indicators where scrip = 'GP' and trading_date = '2024-03-03'"
+        " for update"
+    )
+    process = built.dbt_process("run", "--vars", "{recalc_since: '2015-01-01'}")
+    with built.connect() as watcher:
+        merging = wait_for(
+            watcher,
+            "select a.pid from pg_stat_activity as a where a.query ilike '%%merge into%%'"
+            " and a.state = 'active' and a.wait_event_type = 'Lock'"
+            " and exists (select from pg_locks as l where l.pid = a.pid"
+            " and l.locktype = 'advisory' and l.granted)",
+        )
+        assert merging, "the merge never started while holding the model's lock"
         process.send_signal(signal.SIGKILL)
         process.wait()
+        blocker.rollback()
+        blocker.close()
+        # The merge goes on to its end, then finds its client gone: no commit.
+        gone = wait_for(
+            watcher,
+            f"select 1 where not exists (select from pg_stat_activity where pid = {merging[0]})",
+        )
+        assert gone, "the killed run's session is still there"
+        assert (table_checksum(watcher), row_versions(watcher)) == before
     built.dbt("run")
     assert_same_as_full_refresh(built)
 

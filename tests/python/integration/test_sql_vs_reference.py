@@ -13,9 +13,12 @@ from hypothesis import strategies as st
 
 from dse_indicators import source_table
 from dse_indicators.reference import KEYS, compute_all
+from tests.python.cleaning_rules import columns, read_source
 from tests.python.integration.checks import (
     assert_equals_talib,
+    assert_prices_are_the_source,
     compare_with_talib,
+    price_level,
     read_table,
 )
 from tests.python.talib_oracle import relative_difference
@@ -24,10 +27,11 @@ TOLERANCE = 1e-9
 START = datetime.date(2020, 1, 1)
 
 
-def write_series(conn, scrip: str, o, h, lo, c, v) -> None:
-    """One scrip's rows, prices written with repr() so the database holds the exact floats."""
+def write_series(conn, scrip: str, o, h, lo, c, v, offset: int = 0) -> None:
+    """One scrip's rows, prices written with repr() so the database holds the exact floats;
+    `offset`: the first row's position in the scrip's series (one day per row)."""
     rows = [
-        (scrip, START + datetime.timedelta(days=i), repr(float(o[i])), repr(float(h[i])),
+        (scrip, START + datetime.timedelta(days=offset + i), repr(float(o[i])), repr(float(h[i])),
          repr(float(lo[i])),
          repr(float(c[i])), int(v[i]))
         for i in range(len(c))
@@ -75,11 +79,13 @@ def built(project):
 def test_edge_series_equal_talib(built):
     with built.connect() as conn:
         by_scrip = read_table(conn)
+        cleaned = read_source(conn)
     assert set(by_scrip) == set(EDGE_SERIES)
     assert {s: len(rows) for s, rows in by_scrip.items()} == {
         s: len(series[3]) for s, series in EDGE_SERIES.items()
     }
-    assert_equals_talib(compare_with_talib(by_scrip, set(KEYS)))
+    assert_prices_are_the_source(by_scrip, cleaned)
+    assert_equals_talib(compare_with_talib(by_scrip, set(KEYS), cleaned))
     assert by_scrip["ONE_ROW"][0][6] == {"obv": EDGE_SERIES["ONE_ROW"][4][0]}
 
 
@@ -146,9 +152,14 @@ def test_random_series_equal_the_reference(built, model_sql, rows, level):
             f"select indicators, price_open, price_high, price_low, price_close, price_volume "
             f"from ({model_sql}) as computed order by trading_date"
         ).fetchall()
-    prices = [np.array([row[i] for row in got], dtype=float) for i in range(1, 6)]
-    expected = compute_all(*prices)
+        # The reference's inputs: the source as the tests' own cleaning rules read it.
+        (bars,) = read_source(conn).accepted.values()
+    expected = compute_all(*columns(bars))
+    level = price_level(columns(bars)[3])
     assert len(got) == len(rows)
+    assert [tuple(row[1:]) for row in got] == [
+        (b.open, b.high, b.low, b.close, b.volume) for b in bars
+    ]
     for i, (document, *_) in enumerate(got):
         for key in KEYS:
             want = expected[key][i]
@@ -156,3 +167,4 @@ def test_random_series_equal_the_reference(built, model_sql, rows, level):
                 assert key not in document, (key, i)
             else:
                 assert relative_difference(document[key], want) <= TOLERANCE, (key, i)
+                assert abs(document[key] - want) <= TOLERANCE * max(level, abs(want)), (key, i)
