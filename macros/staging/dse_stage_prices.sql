@@ -72,7 +72,8 @@ checked as (
             when open is null or high is null or low is null or close is null then 'missing_price'
             when
                 'NaN' in (open, high, low, close)
-                or 'Infinity' in (open, high, low, close) then 'non_finite_price'
+                or 'Infinity' in (open, high, low, close)
+                or '-Infinity' in (open, high, low, close) then 'non_finite_price'
             when open <= 0 or high <= 0 or low <= 0 or close <= 0 then 'non_positive_price'
             when high < low then 'high_below_low'
             when volume is null then 'missing_volume'

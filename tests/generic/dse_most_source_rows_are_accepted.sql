@@ -5,7 +5,7 @@
         under full_tests), at least `min_share` must be accepted. Real tables reject a few rows
         in a thousand; a col_* var naming the wrong column (an all-null one, the volume for the
         close...) rejects most or all. Rows without scrip or date sit in no bucket and are not
-        counted. Costs what the last run compared: a run without change tests no row.
+        counted. Costs what the last run that changed something compared, not the history.
     -#}
     {%- set scrip = adapter.quote(var('col_scrip')) ~ '::text' -%}
     {%- set trading_date = adapter.quote(var('col_date')) ~ '::date' -%}
