@@ -19,7 +19,8 @@
         {{ return(model) }}
     {%- endif -%}
     {%- set last_run = none -%}
-    {%- if execute -%}
+    {#- Not before the table exists (dbt compile on a fresh database): no row then. -#}
+    {%- if execute and adapter.get_relation(model.database, model.schema, model.identifier) -%}
         {%- set last_run = run_query('select max(updated_at)::text from ' ~ model).columns[0].values()[0] -%}
     {%- endif -%}
     {{ return('(select * from ' ~ model ~ ' where updated_at = '
