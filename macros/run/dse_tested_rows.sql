@@ -43,3 +43,11 @@
         and checked_at = (select max(checked_at) from {{ digests }})
         {%- endif %}
 {%- endmacro %}
+
+
+{% macro dse_in_tested_buckets() %}
+    {#- The `where` keeping the source rows of a test's CTE tested_buckets (dse_tested_buckets). -#}
+    {%- set scrip = adapter.quote(var('col_scrip')) ~ '::text' -%}
+    {%- set trading_date = adapter.quote(var('col_date')) ~ '::date' -%}
+    {{ return('(' ~ scrip ~ ', ' ~ dse_date_bucket(trading_date) ~ ') in (select scrip, bucket from tested_buckets)') }}
+{%- endmacro %}

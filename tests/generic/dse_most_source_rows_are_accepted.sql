@@ -7,8 +7,6 @@
         close...) rejects most or all. Rows without scrip or date sit in no bucket and are not
         counted. Costs what the last run that changed something compared, not the history.
     -#}
-    {%- set scrip = adapter.quote(var('col_scrip')) ~ '::text' -%}
-    {%- set trading_date = adapter.quote(var('col_date')) ~ '::date' -%}
     with
 
     tested_buckets as (
@@ -16,9 +14,7 @@
     ),
 
     staged as (
-        {{ dse_stage_prices(source('dse', 'daily_prices'), where=
-            '(' ~ scrip ~ ', ' ~ dse_date_bucket(trading_date) ~ ') in (select scrip, bucket from tested_buckets)'
-        ) | indent(8) }}
+        {{ dse_stage_prices(source('dse', 'daily_prices'), where=dse_in_tested_buckets()) | indent(8) }}
     ),
 
     counted as (

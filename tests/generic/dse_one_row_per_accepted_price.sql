@@ -4,8 +4,6 @@
         the buckets of dates the last run compared (dse_tested_buckets), cleaned by the same
         rules as the model (dse_stage_prices), or over the whole source under full_tests.
     -#}
-    {%- set scrip = adapter.quote(var('col_scrip')) ~ '::text' -%}
-    {%- set trading_date = adapter.quote(var('col_date')) ~ '::date' -%}
     with
 
     tested_buckets as (
@@ -17,9 +15,7 @@
             scrip,
             trading_date
         from (
-            {{ dse_stage_prices(source('dse', 'daily_prices'), where=
-                '(' ~ scrip ~ ', ' ~ dse_date_bucket(trading_date) ~ ') in (select scrip, bucket from tested_buckets)'
-            ) | indent(12) }}
+            {{ dse_stage_prices(source('dse', 'daily_prices'), where=dse_in_tested_buckets()) | indent(12) }}
         ) as staged
         where reject_reason is null
     ),
