@@ -102,8 +102,13 @@ def catalogue_keys(project_dir: Path) -> list[str]:
 def _floor_document(keys: list[str]) -> sql.Composed:
     # Constant cost per key, full 17-digit float8 values like the real ones, and as distinct:
     # with close * k alone, repeated closes would shrink the jsonb_path_ops index seven-fold.
+    # A function takes at most 100 arguments: 45 pairs per jsonb_build_object, concatenated.
     pairs = [sql.SQL("{}, close * (0.5 + random())").format(sql.Literal(key)) for key in keys]
-    return sql.SQL("jsonb_build_object({})").format(sql.SQL(", ").join(pairs))
+    chunks = [
+        sql.SQL("jsonb_build_object({})").format(sql.SQL(", ").join(pairs[i : i + 45]))
+        for i in range(0, len(pairs), 45)
+    ]
+    return sql.SQL(" || ").join(chunks)
 
 
 def build_write_floor(conn: psycopg.Connection, schema: str, keys: list[str]) -> dict[str, float]:

@@ -17,9 +17,15 @@ import numpy as np
 import psycopg
 from psycopg import sql
 
-from dse_indicators.reference import KEYS, compute_all
+from dse_indicators import catalogue
+from dse_indicators.export import list_keys
+from dse_indicators.reference import compute_all
+from dse_indicators.reference.backfill import ad_line_magnitude, backfill_keys
 
-TOLERANCE = 1e-9  # contract section 3: |v - talib| <= 1e-9 * max(1, |talib|)
+TOLERANCE = 1e-9  # contract section 3: |v - x| <= 1e-9 * max(1, |x|)
+#: AD_line is a signed sum of up to 200 terms: summed in another order, it may differ by
+#: (n - 1) * 2^-53 of the sum of their magnitudes, whatever its own size.
+AD_LINE_ROUNDING = 199 * 2.0**-53
 
 
 @dataclass
@@ -48,10 +54,39 @@ def _value(number: float) -> float | None:
     return None if math.isnan(number) else float(number)
 
 
+def _compare(result: ScripAudit, day, key: str, got, want, allowed_extra: float = 0.0) -> None:
+    """One value of the table against the reference (NaN: absent or JSON null)."""
+    if isinstance(want, (bool, np.bool_, int, np.integer)):
+        if got != want or type(got) is not type(want.item() if hasattr(want, "item") else want):
+            result.mismatches.append(Mismatch(day, key, got, want.item()))
+        return
+    want = _value(want)
+    if want is None or got is None:
+        if want is not got:
+            result.mismatches.append(Mismatch(day, key, got, want))
+        return
+    result.values += 1
+    difference = abs(got - want) / max(1.0, abs(want))
+    result.worst = max(result.worst, difference)
+    result.worst_by_key[key] = max(result.worst_by_key.get(key, 0.0), difference)
+    if abs(got - want) > TOLERANCE * max(1.0, abs(want)) + allowed_extra:
+        result.mismatches.append(Mismatch(day, key, got, want))
+
+
 def audit_scrip(
-    conn: psycopg.Connection, schema: str, scrip: str, since: datetime.date | None
+    conn: psycopg.Connection,
+    schema: str,
+    scrip: str,
+    since: datetime.date | None,
+    keys: tuple[str, ...] | None = None,
 ) -> ScripAudit:
-    """Compare one scrip's table rows with the reference on its whole accepted history."""
+    """Compare one scrip's table rows with the reference on its whole accepted history.
+
+    ``keys``: the keys the table was built with (both sets when not given). A TA-Lib key is
+    absent where the reference is NaN; an old backfill key is present, JSON null there.
+    """
+    keys = keys if keys is not None else catalogue.keys()
+    always_present = set(catalogue.keys("backfill"))
     prices = conn.execute(
         sql.SQL(
             "select trading_date, open, high, low, close, volume::float8 from {} "
@@ -70,7 +105,11 @@ def audit_scrip(
     result = ScripAudit(scrip)
     dates = [row[0] for row in prices]
     columns = [np.array([row[i] for row in prices], dtype=float) for i in range(1, 6)]
-    expected = compute_all(*columns) if prices else {}
+    expected: dict = {}
+    if prices:
+        expected.update(compute_all(*columns))
+        expected.update(backfill_keys(dates, *columns))
+        ad_magnitude = ad_line_magnitude(*columns[1:])
     for i, day in enumerate(dates):
         if since and day < since:
             continue
@@ -79,19 +118,13 @@ def audit_scrip(
         if document is None:
             result.mismatches.append(Mismatch(day, "(row)", "missing", "accepted price row"))
             continue
-        for key in KEYS:
-            want, got = _value(expected[key][i]), document.get(key)
-            if want is None or got is None:
-                if want is not got:
-                    result.mismatches.append(Mismatch(day, key, got, want))
+        for key in keys:
+            if key in always_present and key not in document:
+                result.mismatches.append(Mismatch(day, key, "absent", "always present"))
                 continue
-            result.values += 1
-            difference = abs(got - want) / max(1.0, abs(want))
-            result.worst = max(result.worst, difference)
-            result.worst_by_key[key] = max(result.worst_by_key.get(key, 0.0), difference)
-            if difference > TOLERANCE:
-                result.mismatches.append(Mismatch(day, key, got, want))
-        for key in sorted(set(document) - set(KEYS)):
+            extra = AD_LINE_ROUNDING * ad_magnitude[i] if key == "AD_line" else 0.0
+            _compare(result, day, key, document.get(key), expected[key][i], extra)
+        for key in sorted(set(document) - set(keys)):
             result.mismatches.append(Mismatch(day, key, document[key], "not a known key"))
     for day in sorted(d for d in stored if not since or d >= since):
         result.mismatches.append(Mismatch(day, "(row)", "present", "no accepted price row"))
@@ -121,10 +154,14 @@ def choose_scrips(
 
 
 def audit(
-    conn: psycopg.Connection, schema: str, scrips: list[str], since: datetime.date | None
+    conn: psycopg.Connection,
+    schema: str,
+    scrips: list[str],
+    since: datetime.date | None,
+    keys: tuple[str, ...] | None = None,
 ) -> Iterator[ScripAudit]:
     for scrip in scrips:
-        yield audit_scrip(conn, schema, scrip, since)
+        yield audit_scrip(conn, schema, scrip, since, keys)
 
 
 def run(
@@ -139,10 +176,11 @@ def run(
 ) -> int:
     """Audit, print a readable report, and return the exit code: 0 clean, 1 on any mismatch."""
     chosen = choose_scrips(conn, schema, scrips, sample, seed)
+    keys = tuple(list_keys(conn, sql.Identifier(schema, "indicators")))
     rows = values = bad_scrips = 0
     worst = 0.0
-    worst_by_key = dict.fromkeys(KEYS, 0.0)
-    for done, result in enumerate(audit(conn, schema, chosen, since), start=1):
+    worst_by_key = dict.fromkeys(keys, 0.0)
+    for done, result in enumerate(audit(conn, schema, chosen, since, keys), start=1):
         rows += result.rows
         values += result.values
         worst = max(worst, result.worst)
@@ -158,8 +196,8 @@ def run(
         elif len(chosen) <= 20 or done % 50 == 0 or done == len(chosen):
             echo(f"{result.scrip}: ok ({result.rows} rows)  [{done}/{len(chosen)}]")
     echo("largest relative difference per key:")
-    for start in range(0, len(KEYS), 4):
-        echo("  " + "  ".join(f"{k:>13s} {worst_by_key[k]:.1e}" for k in KEYS[start : start + 4]))
+    for start in range(0, len(keys), 3):
+        echo("  " + "  ".join(f"{k:>24s} {worst_by_key[k]:.1e}" for k in keys[start : start + 3]))
     verdict = "MISMATCH" if bad_scrips else "OK"
     echo(
         f"{verdict}: {len(chosen)} scrip(s), {rows} rows, {values} values compared with the "

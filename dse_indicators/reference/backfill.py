@@ -162,6 +162,21 @@ def ad_line_last(high: Windows, low: Windows, close: Windows, volume: Windows) -
     return (money_flow_multiplier(high, low, close) * volume).sum(axis=1)
 
 
+def ad_line_magnitude(
+    high: npt.ArrayLike, low: npt.ArrayLike, close: npt.ArrayLike, volume: npt.ArrayLike
+) -> FloatArray:
+    """Per row, the sum of |mfm * volume| over W: the scale of AD_line's rounding.
+
+    AD_line is a signed sum of up to 200 terms; summed in another order (the SQL's), it may
+    differ by up to (n - 1) * 2^-53 of this sum, however small the AD_line itself.
+    """
+    h, lo, c, v = (as_series(a)[None, :] for a in (high, low, close, volume))
+    terms = np.abs(money_flow_multiplier(h, lo, c) * v)[0]
+    total = np.cumsum(terms)
+    total[WINDOW:] -= total[:-WINDOW].copy()
+    return total
+
+
 def cmf_last(
     high: Windows, low: Windows, close: Windows, volume: Windows, n: int = 20
 ) -> FloatArray:

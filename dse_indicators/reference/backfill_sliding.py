@@ -23,13 +23,16 @@ close[t - d1 - 1]``. :func:`exact_terms` finds the terms and proves them: it com
 weights of the literal definition in exact rational arithmetic and checks that the
 decomposition reproduces every one of the 200 weights exactly.
 
-Rounding: a sliding sum with ``r < 1`` forgets its rounding errors geometrically, but a plain
-sum (``r = 1``) keeps them, and either carries an error made at a high price into a later low
-one. So every :data:`ANCHOR_EVERY` rows (rows whose index is a multiple of it) each sum is
-recomputed from its lags directly (Horner's scheme, oldest first). Between anchors at most
-``ANCHOR_EVERY - 1`` O(1) updates run, so the error cannot build up, and the state on an
-anchor row is a function of the last 201 closes only: a daily run that continues from a
-stored anchor state reproduces a full rebuild. OBV sums integers and slides exactly.
+Rounding: a sliding sum with ``r < 1`` forgets its rounding errors geometrically; a plain
+sum (``r = 1``) keeps them. The EMA and MACD keys, as the SQL computes them
+(macros/indicators/dse_backfill.sql), run their sums bare from the scrip's first row (a close
+before it counts as 0): each of their terms with ``r = 1`` covers at most 50 closes, and the
+drift measured on 100,000 rows stays under 1.1e-14 (EMA) and 6e-15 of the close (MACD)
+(docs/backfill-keys.md). A daily run continues the same chain from the stored state, so it
+gives the same bits as a full rebuild. The plain 200-row sums (AD_line) and the means, which
+the SQL computes as window sums, are recomputed from their lags every :data:`ANCHOR_EVERY`
+rows here (Horner's scheme, oldest first), which bounds their drift. OBV sums integers and
+slides exactly.
 """
 
 from __future__ import annotations
@@ -198,16 +201,26 @@ def sliding_exp_sum(
 ) -> FloatArray:
     """``E_t = sum_{d = first_lag .. last_lag} base ** (d - first_lag) * x[t - d]``, O(1) per row.
 
-    NaN while ``t < last_lag``. The first value and, with ``anchor_every``, every row whose
+    NaN while ``t < last_lag``. With ``anchor_every`` the first value and every row whose
     index is a multiple of it are computed from the lags (Horner, oldest first); the other rows
     use ``E_t = base * E_{t-1} + x[t - first_lag] - base ** length * x[t - last_lag - 1]``.
-    ``anchor_every=None`` runs the bare recurrence (to measure its drift).
+    ``anchor_every=None`` runs that recurrence alone from row 0, a value before it counting as
+    0: the SQL's scheme for EMA and MACD.
     """
     values = as_series(x)
     out = np.full(len(values), np.nan)
     if len(values) <= last_lag:
         return out
     leaving = base ** (last_lag - first_lag + 1)
+    if anchor_every is None:
+        padded = np.concatenate([np.zeros(last_lag + 1), values])
+        total = 0.0
+        for t in range(len(values)):
+            p = t + last_lag + 1  # t's place in padded
+            total = base * total + padded[p - first_lag] - leaving * padded[p - last_lag - 1]
+            out[t] = total
+        out[:last_lag] = np.nan
+        return out
 
     def direct(t: int) -> float:
         total = 0.0
@@ -218,7 +231,7 @@ def sliding_exp_sum(
     total = direct(last_lag)
     out[last_lag] = total
     for t in range(last_lag + 1, len(values)):
-        if anchor_every is not None and t % anchor_every == 0:
+        if t % anchor_every == 0:
             total = direct(t)
         else:
             total = base * total + values[t - first_lag] - leaving * values[t - last_lag - 1]
@@ -227,7 +240,7 @@ def sliding_exp_sum(
 
 
 def full_window_value(
-    close: npt.ArrayLike, key: str, anchor_every: int | None = ANCHOR_EVERY
+    close: npt.ArrayLike, key: str, anchor_every: int | None = None
 ) -> FloatArray:
     """A key on the rows with m = 200 as the sum of its sliding terms (NaN before row 199)."""
     c = as_series(close)
@@ -256,7 +269,7 @@ def _ema_from_start(c: FloatArray, n: int, rows: int) -> FloatArray:
     return out
 
 
-def sliding_ema(close: npt.ArrayLike, n: int, anchor_every: int | None = ANCHOR_EVERY):
+def sliding_ema(close: npt.ArrayLike, n: int, anchor_every: int | None = None):
     """EMA_n of the old job: the ordinary EMA on rows < 199, the sliding terms from row 199."""
     c = as_series(close)
     head = min(len(c), WINDOW - 1)
@@ -268,7 +281,7 @@ def sliding_ema(close: npt.ArrayLike, n: int, anchor_every: int | None = ANCHOR_
 
 
 def sliding_macd(
-    close: npt.ArrayLike, anchor_every: int | None = ANCHOR_EVERY
+    close: npt.ArrayLike, anchor_every: int | None = None
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """MACD line, signal and histogram (12, 26, 9) of the old job; NaN while m < 34."""
     c = as_series(close)
@@ -348,8 +361,8 @@ def sliding_keys(
     for n in (3, 5, 20, 50):
         out[f"SMA_{n}"] = sliding_mean(close, n, anchor_every)
     for n in (3, 20, 50):
-        out[f"EMA_{n}"] = sliding_ema(close, n, anchor_every)
-    line, signal, hist = sliding_macd(close, anchor_every)
+        out[f"EMA_{n}"] = sliding_ema(close, n)
+    line, signal, hist = sliding_macd(close)
     out["MACD_line_12_26_9"] = line
     out["MACD_signal_12_26_9"] = signal
     out["MACD_hist_12_26_9"] = hist

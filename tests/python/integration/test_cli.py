@@ -58,8 +58,12 @@ def built(project, sample, tmp_path_factory):
 
 
 def indicators(project, keys: list[str], where: str = "") -> dict[tuple, tuple]:
-    """(scrip, date) -> prices and keys, read the way the table defines them."""
-    columns = ", ".join(f"(indicators ->> '{k}')::float8" for k in keys)
+    """(scrip, date) -> prices and keys, read the way the table defines them (true: 1)."""
+    columns = ", ".join(
+        f"case jsonb_typeof(indicators -> '{k}') when 'boolean' then "
+        f"(indicators ->> '{k}')::boolean::integer::float8 else (indicators ->> '{k}')::float8 end"
+        for k in keys
+    )
     with project.connect() as conn:
         found = conn.execute(
             f"select scrip, trading_date, price_open, price_high, price_low, price_close, "

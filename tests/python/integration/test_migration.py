@@ -245,9 +245,13 @@ def test_compare_reports_each_key(legacy, cli):
             "only_old": sum(key in doc and key not in new.get(r, {}) for r, doc in old.items()),
         }
         assert {k: keys[key][k] for k in expected} == expected, key
-    # The old keys are not computed yet: only in the old table. sma_5 is in both, and every
-    # perturbed row (every 10th of a scrip, 15 + 15) differs.
-    assert keys["SMA_3"]["compared"] == 0 and keys["SMA_3"]["only_old"] == 305
+    # The old job's keys are in both tables: SMA_3 (the same mean of 3 closes, JSON null on the
+    # first two rows of each), is_month_end and day_of_week agree on every row; RSI_14 (made-up
+    # values here) does not. sma_5 is in both, and every perturbed row (every 10th of a scrip,
+    # 15 + 15) differs.
+    for key in ("SMA_3", "is_month_end", "day_of_week"):
+        assert (keys[key]["compared"], keys[key]["differing"]) == (300, 0), key
+    assert keys["RSI_14"]["differing"] > 0
     assert keys["sma_5"]["compared"] == 2 * 146
     assert keys["sma_5"]["differing"] >= 30
     assert keys["sma_5"]["largest_difference"] > 0
