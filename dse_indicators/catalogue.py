@@ -24,11 +24,13 @@ class CatalogueError(ValueError):
 @dataclass(frozen=True)
 class Key:
     key: str
-    set: str  # which contract table defines it: `talib` (contract section 3)
+    set: str  # which contract table defines it (section 3): `talib`, or `backfill` (the old job)
     family: str
-    talib_call: str
+    talib_call: str  # empty for the old job's keys
     inputs: tuple[str, ...]
-    first_row: int  # 1-based row of a scrip's accepted series from which the key is present
+    # 1-based row of a scrip's accepted series from which the key has a value (a `backfill`
+    # key is in every document, JSON null before it)
+    first_row: int
     meaning: str
 
 

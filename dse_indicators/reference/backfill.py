@@ -29,44 +29,15 @@ from collections.abc import Callable
 import numpy as np
 import numpy.typing as npt
 
+from dse_indicators import catalogue
+
 from ._common import FloatArray, as_series
 
 #: The old job read this many rows back (the row itself included).
 WINDOW = 200
 
-BACKFILL_KEYS: tuple[str, ...] = (
-    "SMA_3",
-    "SMA_5",
-    "SMA_20",
-    "SMA_50",
-    "EMA_3",
-    "EMA_20",
-    "EMA_50",
-    "RSI_14",
-    "MACD_line_12_26_9",
-    "MACD_signal_12_26_9",
-    "MACD_hist_12_26_9",
-    "OBV",
-    "BOLLINGER_middle_20_2",
-    "BOLLINGER_upper_20_2",
-    "BOLLINGER_lower_20_2",
-    "BOLLINGER_bandwidth_20_2",
-    "ATR_14",
-    "volume_ratio_20",
-    "volume_SMA_10",
-    "volume_SMA_20",
-    "MFI_14",
-    "AD_line",
-    "CMF_20",
-    "log_return",
-    "high_low_range",
-    "close_open_diff",
-    "day_of_week",
-    "week_of_month",
-    "month",
-    "is_month_end",
-    "is_quarter_end",
-)
+#: The 31 keys, in the catalogue's order (seeds/indicator_catalogue.csv, set `backfill`).
+BACKFILL_KEYS: tuple[str, ...] = catalogue.keys("backfill")
 
 Windows = npt.NDArray[np.float64]  # shape (windows, m), oldest first along axis 1
 

@@ -358,3 +358,55 @@ def sliding_keys(
     for n in (10, 20):
         out[f"volume_SMA_{n}"] = sliding_mean(volume, n, anchor_every)
     return out
+
+
+# --------------------------------------------------------------------------- the SQL's terms
+
+#: The keys whose full-window value the SQL takes from sliding sums (macros/indicators/).
+SLID_KEYS = ("EMA_3", "EMA_20", "EMA_50", "MACD_line", "MACD_signal")
+
+
+def sql_terms_macro() -> str:
+    """The text of ``macros/indicators/dse_backfill_terms.sql``, generated from :func:`exact_terms`.
+
+    The SQL cannot solve the segments in exact arithmetic, so it reads their result: each
+    distinct sliding sum (base, first lag, last lag, and the factor of the close that leaves
+    it, ``base ** length``) and each key's terms (coefficient, sum). Numbers are written as
+    Python's shortest round-trip text, which PostgreSQL reads back to the same float8.
+    """
+    sums: list[tuple[float, int, int]] = []
+    keys: dict[str, list[tuple[float, int]]] = {}
+    for key in SLID_KEYS:
+        for term in exact_terms(key):
+            slid = (term.base, term.first_lag, term.last_lag)
+            if slid not in sums:
+                sums.append(slid)
+            keys.setdefault(key, []).append((term.coef, sums.index(slid)))
+    lines = [
+        "{% macro dse_backfill_terms() %}",
+        "    {#-",
+        "        GENERATED: do not edit. Written by sql_terms_macro() in",
+        "        dse_indicators/reference/backfill_sliding.py from exact_terms, which proves",
+        "        each key's weights in rational arithmetic (docs/backfill-keys.md); a test holds",
+        "        this file to it (regenerate: DSE_UPDATE_GOLDEN=1 pytest",
+        "        tests/python/test_backfill_reference.py).",
+        "        sums: the distinct sliding sums E(base, first_lag, last_lag) with `leaving`,",
+        "        the factor of the close that leaves; keys: per key its terms (coefficient,",
+        "        index of the sum).",
+        "    -#}",
+        "    {{ return({",
+        "        'sums': [",
+    ]
+    for base, first, last in sums:
+        leaving = base ** (last - first + 1)
+        lines.append(
+            f"            {{'base': '{base!r}', 'first_lag': {first}, 'last_lag': {last},"
+            f" 'leaving': '{leaving!r}'}},"
+        )
+    lines += ["        ],", "        'keys': {"]
+    for key, terms in keys.items():
+        lines.append(f"            '{key}': [")
+        lines += [f"                ('{coef!r}', {index})," for coef, index in terms]
+        lines.append("            ],")
+    lines += ["        },", "    }) }}", "{% endmacro %}", ""]
+    return "\n".join(lines)

@@ -206,6 +206,40 @@ lookback as (
 
 ),
 
+{%- if plan.rebuilt %}
+{%- set ring = plan.rebuilt[0].ring %}
+
+-- The rings a daily run rebuilds instead of storing them (dse_state_layout): element i of a
+-- ring of n holds the row whose 0-based number is i modulo n, among the n rows up to the
+-- anchor; 0 where that row would come before the scrip's first.
+rebuilt_rings as (
+
+    select
+        {%- for rebuilt in plan.rebuilt %}
+        array_agg(coalesce(earlier.ring_value_{{ loop.index }}, 0) order by slot.position)
+            as ring_{{ loop.index }},
+        {%- endfor %}
+        resumed.scrip
+    from resumed
+    cross join generate_series(0, {{ ring - 1 }}) as slot (position)
+    left join (
+        select
+            {%- for rebuilt in plan.rebuilt %}
+            {{ rebuilt.column }} as ring_value_{{ loop.index }},
+            {%- endfor %}
+            scrip,
+            row_num
+        from lookback
+    ) as earlier
+        on
+            resumed.scrip = earlier.scrip
+            and earlier.row_num = resumed.anchor_row_num
+            - ((resumed.anchor_row_num - 1 - slot.position) % {{ ring }} + {{ ring }}) % {{ ring }}
+    group by resumed.scrip
+
+),
+{%- endif %}
+
 -- The stored rows after the anchor and before the change: unchanged, computed again only to
 -- carry the recursive state to the change. They are not written.
 replayed as (
@@ -282,13 +316,26 @@ series as (
 
     select
         {%- for name, length in plan.states %}
+        {%- if plan.rebuilt and name == dse_recursive_state() %}
+        case
+            when
+                rows_to_use.row_num = anchors.anchor_row_num + 1
+                and anchors.seed__{{ name }} is not null
+                then anchors.seed__{{ name }}
+                {%- for rebuilt in plan.rebuilt %} || rebuilt_rings.ring_{{ loop.index }}{% endfor %}
+        end as seed__{{ name }},
+        {%- else %}
         case
             when rows_to_use.row_num = anchors.anchor_row_num + 1 then anchors.seed__{{ name }}
         end as seed__{{ name }},
+        {%- endif %}
         {%- endfor %}
         rows_to_use.*
     from rows_to_use
     inner join anchors on rows_to_use.scrip = anchors.scrip
+    {%- if plan.rebuilt %}
+    left join rebuilt_rings on rows_to_use.scrip = rebuilt_rings.scrip
+    {%- endif %}
     where rows_to_use.row_num > anchors.anchor_row_num - {{ plan.short_lookback }}
 
 ),
@@ -298,8 +345,9 @@ series as (
 {{- dse_level_ctes('long_level', plan.long_levels, 'fresh') }}
 
 -- Then what the look-back rows add: a new row's window reaches back to row_num - rows + 1,
--- whose tail it takes if that row is stored. (Before a scrip's row `rows` there is none, and
--- no value: the keys start there.)
+-- whose tail it takes if that row is stored. Before a scrip's row `rows` the window holds
+-- every row since the first (AD_line has values there), whose tail it takes: the look-back
+-- reaches back to it.
 long_windows as (
 
     select
@@ -316,7 +364,10 @@ long_windows as (
         select
             {%- for function, column, rows, name in plan.long_windows %}
             {{ name }},
-            lag(tail__{{ name }}, {{ rows - 1 }}) over by_row as tail__{{ name }},
+            case
+                when row_num < {{ rows }} then first_value(tail__{{ name }}) over by_row
+                else lag(tail__{{ name }}, {{ rows - 1 }}) over by_row
+            end as tail__{{ name }},
             {%- endfor %}
             scrip,
             trading_date,

@@ -44,14 +44,15 @@ computed as (
         scrip,
         trading_date,
         {%- for key, expression in plan.outputs.items() %}
-        {{ expression }} as {{ key }},
+        {{ expression }} as {{ dse_key_column(key) }},
         {%- endfor %}
         {%- for column in price_columns %}
         {{ column }} as price_{{ column }},
         {%- endfor %}
         row_num,
         case
-            when row_num % {{ dse_state_interval() }} = 0 then {{ dse_concat_states(plan.states) }}
+            when row_num % {{ dse_state_interval() }} = 0
+                then {{ dse_concat_states(plan.states, [dse_recursive_state()] if plan.rebuilt else []) }}
         end as state
     from {{ last_level }}
     where is_new and not is_replayed
@@ -66,8 +67,8 @@ final as (
     select
         scrip,
         trading_date,
-        {{ dse_jsonb_object(plan.outputs) }} as indicators,
-        {{ dse_feature_bytes(plan.outputs) }} as features,
+        {{ dse_jsonb_object(plan) }} as indicators,
+        {{ dse_feature_bytes(plan) }} as features,
         {%- for column in price_columns %}
         price_{{ column }},
         {%- endfor %}

@@ -7,6 +7,7 @@
     {%- if var('recalc_since') -%}
         {%- do dse_date_literal(var('recalc_since'), 'recalc_since') -%}
     {%- endif -%}
+    {%- do dse_key_sets() -%}
     {%- set scrips = dse_recalc_scrips() -%}
     {%- if scrips and not var('recalc_since') -%}
         {{ exceptions.raise_compiler_error(

@@ -1,7 +1,8 @@
 {% test dse_features_match_indicators(model) %}
     {#-
         The features bytes hold the JSONB document's numbers in the plan's key order, NaN where
-        a key is absent, bit for bit. Fails with each (scrip, date, key) that differs.
+        a key is absent or null, 1 and 0 for true and false, bit for bit. Fails with each
+        (scrip, date, key) that differs.
     -#}
     {%- set keys = dse_indicator_plan(dse_indicator_families()).outputs.keys() | list -%}
     select
@@ -15,5 +16,8 @@
     where
         length(t.features) is distinct from {{ 8 * keys | length }}
         or substr(t.features, 8 * k.position::integer - 7, 8)
-        <> float8send(coalesce((t.indicators ->> k.key)::float8, 'NaN'))
+        <> float8send(coalesce(case jsonb_typeof(t.indicators -> k.key)
+            when 'boolean' then (t.indicators ->> k.key)::boolean::integer::float8
+            else (t.indicators ->> k.key)::float8
+        end, 'NaN'))
 {% endtest %}

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import itertools
 import math
+import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -240,3 +242,11 @@ def test_restart_matters() -> None:
     assert np.max(np.abs(line[199:] - full_line[199:]) / c[199:]) > 1e-9
     # The seed's weight is (1 - a) ** 150 ~ 2.6e-3 of a mean of 50 closes: far above 1e-9,
     # so no long look-back approximation of the full EMA can stand in for it.
+
+
+def test_the_sql_terms_macro_is_generated_from_exact_terms() -> None:
+    """macros/indicators/dse_backfill_terms.sql is sql_terms_macro()'s output, unedited."""
+    macro = Path(__file__).parents[2] / "macros" / "indicators" / "dse_backfill_terms.sql"
+    if os.environ.get("DSE_UPDATE_GOLDEN"):
+        macro.write_text(sliding.sql_terms_macro())
+    assert macro.read_text() == sliding.sql_terms_macro()

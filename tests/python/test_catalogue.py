@@ -14,10 +14,12 @@ import pytest
 
 from dse_indicators import catalogue
 from dse_indicators.reference import KEYS, compute_all
+from dse_indicators.reference.backfill import BACKFILL_KEYS, backfill_keys
 from tests.python.talib_oracle import CALLS, talib_keys
 
 ROOT = Path(__file__).resolve().parents[2]
 ENTRIES = catalogue.load()
+TALIB = [entry for entry in ENTRIES if entry.set == "talib"]
 
 
 def _section(text: str, heading: str) -> str:
@@ -39,8 +41,10 @@ def test_the_catalogue_is_well_formed():
     keys = [entry.key for entry in ENTRIES]
     assert keys and all(keys) and len(set(keys)) == len(keys)
     assert all(isinstance(e.first_row, int) and e.first_row >= 1 for e in ENTRIES)
-    assert {entry.set for entry in ENTRIES} == {"talib"}
-    assert all(entry.talib_call and entry.inputs for entry in ENTRIES)
+    assert {entry.set for entry in ENTRIES} == {"talib", "backfill"}
+    assert all(entry.inputs for entry in ENTRIES)
+    assert all(bool(entry.talib_call) == (entry.set == "talib") for entry in ENTRIES)
+    assert set(catalogue.keys("backfill")) == set(BACKFILL_KEYS) and len(BACKFILL_KEYS) == 31
 
 
 @pytest.mark.parametrize(
@@ -80,9 +84,23 @@ def test_first_row_is_where_talib_starts():
     high, low = close + rng.random(400), close - rng.random(400)
     volume = rng.integers(1, 10**6, 400).astype(float)
     values = talib_keys(close, high, low, close, volume)
-    for entry in ENTRIES:
+    for entry in TALIB:
         first = int(np.flatnonzero(~np.isnan(values[entry.key]))[0]) + 1
         assert first == entry.first_row, entry.key
+
+
+def test_first_row_is_where_the_old_job_has_a_value():
+    """For the old job's keys first_row is the first non-null row of the literal reference."""
+    rng = np.random.default_rng(4)
+    close = 100 + rng.standard_normal(260).cumsum()
+    high, low = close + rng.random(260), close - rng.random(260)
+    volume = rng.integers(1, 10**6, 260).astype(float)
+    dates = np.arange(np.datetime64("2024-01-01"), np.datetime64("2024-01-01") + 260)
+    values = backfill_keys(dates, close, high, low, close, volume)
+    for entry in ENTRIES:
+        if entry.set == "backfill":
+            defined = ~np.isnan(np.asarray(values[entry.key], dtype=float))
+            assert int(np.flatnonzero(defined)[0]) + 1 == entry.first_row, entry.key
 
 
 def test_the_readme_table_lists_exactly_the_catalogue_keys():
@@ -101,7 +119,7 @@ def test_the_conventions_warm_up_table_follows_the_catalogue():
         for key, first in (row[0:2], row[3:5]):
             if key:
                 listed[key] = int(first.strip("*")) + 1  # the page counts rows from 0
-    assert listed == {entry.key: entry.first_row for entry in ENTRIES}
+    assert listed == {entry.key: entry.first_row for entry in TALIB}
 
 
 def test_the_indicator_plan_computes_the_catalogue_keys_from_their_first_rows():

@@ -9,11 +9,13 @@
         - recursive: its fragment of the one recursive aggregate (dse_recursive_aggregate):
           name, slots, inputs, declare, body;
         - states: (name, slots) of each state it stores itself, as a level column st__<name>;
-        - functions: DDL it needs, once however many families give it.
+        - functions: DDL it needs, once however many families give it;
+        - always_present: its keys are in every document, JSON null where undefined (the old
+          backfill job's keys); types: key -> integer or boolean (a number otherwise).
         Slot names in bodies, outputs and levels become places (dse_resolve_slots).
     -#}
     {%- set levels, short_levels, long_levels = [], [], [] -%}
-    {%- set keys, first_rows = {}, {} -%}
+    {%- set keys, first_rows, types, always_present = {}, {}, {}, [] -%}
     {%- set states = [] -%}
     {%- set lookbacks, short_lookbacks = [1], [1] -%}
     {%- set long_windows = [] -%}
@@ -22,7 +24,12 @@
         {%- set slots = layout.slots[family.name] -%}
         {%- set lookback = family.get('lookback', 0) -%}
         {%- set is_long = lookback > 32 -%}
-        {%- if is_long -%}{%- do long_windows.extend(family.windows) -%}{%- endif -%}
+        {%- if is_long -%}
+            {#- Two families may share a long window (SMA 50): one copy. -#}
+            {%- for window in family.windows if window not in long_windows -%}
+                {%- do long_windows.append(window) -%}
+            {%- endfor -%}
+        {%- endif -%}
         {%- for target in [levels, long_levels if is_long else short_levels] -%}
             {%- for level in family.get('levels', []) -%}
                 {%- set depth = loop.index0 -%}
@@ -36,6 +43,10 @@
             {%- do keys.update({key: dse_resolve_slots(expression, slots, family.name)}) -%}
         {%- endfor -%}
         {%- do first_rows.update(family.get('first_rows', {})) -%}
+        {%- do types.update(family.get('types', {})) -%}
+        {%- if family.get('always_present') -%}
+            {%- do always_present.extend(family.get('outputs', {}).keys()) -%}
+        {%- endif -%}
         {%- for state, state_slots in family.get('states', []) -%}
             {%- do states.append((state, layout.lengths[state])) -%}
         {%- endfor -%}
@@ -52,6 +63,11 @@
             {%- do functions.append(statement) -%}
         {%- endfor -%}
         {%- do lookbacks.append(lookback) -%}
+        {#- A rebuilt ring of n is read from the last n look-back rows. -#}
+        {%- for slot in family.get('recursive', {}).get('slots', []) if slot is not string
+            and slot[0] in family.recursive.get('rebuilt', {}) -%}
+            {%- do lookbacks.append(slot[1]) -%}
+        {%- endfor -%}
         {%- if not is_long -%}{%- do short_lookbacks.append(lookback) -%}{%- endif -%}
     {%- endfor -%}
     {%- set layout_items = [] -%}
@@ -60,11 +76,14 @@
         {%- for chain in [levels, short_levels] -%}
             {%- do chain[-1].update({'st__' ~ fused.state[0]: fused.column}) -%}
         {%- endfor -%}
-        {%- do states.insert(0, fused.state) -%}
+        {%- do states.insert(0, (fused.state[0], layout.stored_length)) -%}
         {%- do functions.extend(fused.functions) -%}
         {#- The shared state is described by its fragments. -#}
         {%- for fragment in fragments -%}
             {%- do layout_items.append(fragment.name ~ ':' ~ layout.lengths[fragment.name]) -%}
+        {%- endfor -%}
+        {%- for ring in layout.rebuilt -%}
+            {%- do layout_items.append('rebuilt ' ~ ring.column ~ ':' ~ ring.ring) -%}
         {%- endfor -%}
     {%- endif -%}
     {#- The states' columns (st__<state>, as dse_concat_states reads them; the larger part of a
@@ -86,7 +105,10 @@
         'levels': levels,
         'outputs': keys,
         'first_rows': first_rows,
+        'types': types,
+        'always_present': always_present,
         'states': states,
+        'rebuilt': layout.rebuilt,
         'lookback': lookbacks | max,
         'short_levels': short_levels,
         'short_lookback': short_lookbacks | max,

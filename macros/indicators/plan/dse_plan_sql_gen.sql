@@ -95,20 +95,39 @@ create or replace aggregate {{ dse_function('dse_' ~ name ~ '_v1') }}(
 {%- endmacro %}
 
 
-{% macro dse_jsonb_object(keys) %}
+{% macro dse_key_column(key) %}
+    {#- A key's column in the model's query: quoted where it has capitals (the old job's
+        SMA_5 beside sma_5), so PostgreSQL does not fold it onto another key's. -#}
+    {{- adapter.quote(key) if key != key | lower else key -}}
+{% endmacro %}
+
+
+{% macro dse_json_value(plan, key) %}
+    {#- A key's value as JSON text: a number, integer or boolean; JSON null for an undefined
+        key that is always present (none otherwise, and concat_ws leaves the key out). -#}
+    {%- set column = dse_key_column(key) -%}
+    {%- if key in plan.always_present -%}
+        {{- return("coalesce(" ~ column ~ "::text, 'null')") -}}
+    {%- endif -%}
+    {{- return(column ~ '::text' if plan.types.get(key) == 'boolean' else column) -}}
+{% endmacro %}
+
+
+{% macro dse_jsonb_object(plan) %}
     {#-
         The document as JSON text, parsed once: about half the time of jsonb_build_object
         (docs/benchmarks.md). concat_ws skips nulls, so an undefined indicator is an absent
-        key. Each number is printed by its output function and read by numeric_in, as
-        jsonb_build_object does: the documents are equal. Values are finite (float8 overflow
-        raises), so no NaN or Infinity reaches the JSON text.
+        key, unless the plan keeps it always present (JSON null). Each number is printed by
+        its output function and read by numeric_in, as jsonb_build_object does: the documents
+        are equal. Values are finite (float8 overflow raises), so no NaN or Infinity reaches
+        the JSON text.
         A function takes at most 100 arguments: the pairs go in chunks of 90.
     -#}
     {%- set chunks = [] -%}
-    {%- for chunk in keys.keys() | list | batch(90) -%}
+    {%- for chunk in plan.outputs.keys() | list | batch(90) -%}
         {%- set pairs = [] -%}
         {%- for name in chunk -%}
-            {%- do pairs.append("'\"" ~ name ~ "\":' || " ~ name) -%}
+            {%- do pairs.append("'\"" ~ name ~ "\":' || " ~ dse_json_value(plan, name)) -%}
         {%- endfor -%}
         {%- do chunks.append("nullif(concat_ws(',', " ~ pairs | join(', ') ~ "), '')") -%}
     {%- endfor -%}
@@ -116,14 +135,16 @@ create or replace aggregate {{ dse_function('dse_' ~ name ~ '_v1') }}(
 {%- endmacro %}
 
 
-{% macro dse_feature_bytes(keys) %}
+{% macro dse_feature_bytes(plan) %}
     {#-
         The same values packed as bytes: each a big-endian float8 (float8send) in the plan's key
-        order, NaN where a key is absent. An export reads a scrip's rows as one byte string,
-        with nothing to parse (numpy: frombuffer(b, '>f8')). Adding 0 turns -0 into 0, as the
-        JSONB number does.
+        order, NaN where a key is undefined, 1 and 0 for true and false. An export reads a
+        scrip's rows as one byte string, with nothing to parse (numpy: frombuffer(b, '>f8')).
+        Adding 0 turns -0 into 0, as the JSONB number does.
     -#}
-    {%- for name in keys %}
-        {{ '|| ' if not loop.first }}float8send(coalesce({{ name }}::float8 + 0, 'NaN'))
+    {%- for name in plan.outputs %}
+        {%- set column = dse_key_column(name) %}
+        {%- set number = column ~ '::integer::float8' if plan.types.get(name) == 'boolean' else column ~ '::float8' %}
+        {{ '|| ' if not loop.first }}float8send(coalesce({{ number }} + 0, 'NaN'))
     {%- endfor %}
 {%- endmacro %}

@@ -46,17 +46,33 @@
     {#-
         Every family's slots placed: the recursive fragments one after the other in the shared
         state (dse_recursive_state, in the families' order), each stored state in a column of its own.
-        Returns {'length': the shared state's length, 'lengths': fragment -> its length,
+        A fragment's `rebuilt` rings come last in the shared state, after every fragment's
+        other slots: they are not stored (the `state` column keeps the first stored_length
+        places) but rebuilt by a daily run from its look-back rows (dse_daily_scope_ctes).
+        Returns {'length': the shared state's length, 'stored_length': its stored part,
+        'lengths': fragment -> its stored length, 'rebuilt': [{'index', 'ring', 'column'}],
         'slots': family -> slot -> {'state': the state column's name, 'index': its place
         (1-based), 'ring': n for a ring of n, else none}}.
     -#}
-    {%- set layout = {'length': 0, 'lengths': {}, 'slots': {}} -%}
+    {%- set layout = {'length': 0, 'lengths': {}, 'slots': {}, 'rebuilt': []} -%}
     {%- set total = namespace(value=0) -%}
+    {%- set deferred = [] -%}
     {%- for family in families -%}
         {%- set own = {} -%}
         {%- if family.get('recursive') -%}
             {%- set fragment = family.recursive -%}
-            {%- set positions = dse_slot_positions(family.name, fragment.slots) -%}
+            {%- set rebuilt = fragment.get('rebuilt', {}) -%}
+            {#- Checks the names and rings of all its slots, the rebuilt ones too. -#}
+            {%- do dse_slot_positions(family.name, fragment.slots) -%}
+            {%- set kept = [] -%}
+            {%- for slot in fragment.slots -%}
+                {%- if (slot if slot is string else slot[0]) in rebuilt -%}
+                    {%- do deferred.append((family.name, slot[0], slot[1], rebuilt[slot[0]])) -%}
+                {%- else -%}
+                    {%- do kept.append(slot) -%}
+                {%- endif -%}
+            {%- endfor -%}
+            {%- set positions = dse_slot_positions(family.name, kept) -%}
             {%- for slot, position in positions.places.items() -%}
                 {%- do own.update({slot: {'state': dse_recursive_state(),
                     'index': total.value + position.index, 'ring': position.ring}}) -%}
@@ -76,6 +92,13 @@
             {%- do layout.lengths.update({state: positions.length}) -%}
         {%- endfor -%}
         {%- do layout.slots.update({family.name: own}) -%}
+    {%- endfor -%}
+    {%- do layout.update({'stored_length': total.value}) -%}
+    {%- for family_name, slot, ring, column in deferred -%}
+        {%- do layout.slots[family_name].update({slot: {'state': dse_recursive_state(),
+            'index': total.value + 1, 'ring': ring}}) -%}
+        {%- do layout.rebuilt.append({'index': total.value + 1, 'ring': ring, 'column': column}) -%}
+        {%- set total.value = total.value + ring -%}
     {%- endfor -%}
     {%- do layout.update({'length': total.value}) -%}
     {{ return(layout) }}
@@ -163,14 +186,16 @@
 {% endmacro %}
 
 
-{% macro dse_concat_states(states) %}
-    {#- The `state` column: every state array, in the plan's order. -#}
+{% macro dse_concat_states(states, trimmed=[]) %}
+    {#- The `state` column: every state array, in the plan's order. A state named in `trimmed`
+        is longer than its stored length (rebuilt rings at its end): only its start is kept. -#}
     {%- set columns = [] -%}
     {#- A state is null on a row before its aggregate's first (a look-back row, never
         written): keep the seed, or the aggregates' zero start, so every slice stays in place. -#}
     {%- for name, length in states -%}
-        {%- do columns.append('coalesce(st__' ~ name ~ ', seed__' ~ name ~ ', array_fill(0::float8, array['
-            ~ length ~ ']))') -%}
+        {%- set column = 'coalesce(st__' ~ name ~ ', seed__' ~ name ~ ', array_fill(0::float8, array['
+            ~ length ~ ']))' -%}
+        {%- do columns.append('(' ~ column ~ ')[1:' ~ length ~ ']' if name in trimmed else column) -%}
     {%- endfor -%}
     {{- columns | join(' || ') if columns else 'null::float8 []' -}}
 {% endmacro %}

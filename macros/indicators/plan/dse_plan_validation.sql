@@ -27,7 +27,47 @@
         {%- do dse_plan_check_state(family, owners) -%}
         {%- do dse_plan_check_lookback(family) -%}
         {%- do dse_plan_check_first_rows(family) -%}
+        {%- do dse_plan_check_types(family) -%}
     {%- endfor -%}
+    {%- do dse_plan_check_rebuilt(families) -%}
+{% endmacro %}
+
+
+{% macro dse_plan_check_types(family) %}
+    {#- A family types only its own keys, as integer or boolean (a number otherwise). -#}
+    {%- for key, type in family.get('types', {}).items() -%}
+        {%- if key not in family.get('outputs', {}) or type not in ('integer', 'boolean') -%}
+            {{ exceptions.raise_compiler_error(
+                "the family " ~ family.name ~ " types " ~ key ~ " as " ~ type ~ ": a type is integer"
+                ~ " or boolean, for one of the family's own output keys") }}
+        {%- endif -%}
+    {%- endfor -%}
+{% endmacro %}
+
+
+{% macro dse_plan_check_rebuilt(families) %}
+    {#- A rebuilt slot is a ring of the fragment, and all rebuilt rings have one length: a
+        daily run rebuilds them together from the same look-back rows. -#}
+    {%- set lengths = {} -%}
+    {%- for family in families if family.get('recursive', {}).get('rebuilt') -%}
+        {%- set rings = {} -%}
+        {%- for slot in family.recursive.slots if slot is not string -%}
+            {%- do rings.update({slot[0]: slot[1]}) -%}
+        {%- endfor -%}
+        {%- for name in family.recursive.rebuilt -%}
+            {%- if name not in rings -%}
+                {{ exceptions.raise_compiler_error(
+                    "the family " ~ family.name ~ " rebuilds " ~ name ~ ", which is not one of its"
+                    ~ " rings") }}
+            {%- endif -%}
+            {%- do lengths.update({rings[name]: family.name ~ '.' ~ name}) -%}
+        {%- endfor -%}
+    {%- endfor -%}
+    {%- if lengths | length > 1 -%}
+        {{ exceptions.raise_compiler_error(
+            "rebuilt rings must have one length; they have " ~ lengths.keys() | join(', ')
+            ~ " (" ~ lengths.values() | join(', ') ~ ")") }}
+    {%- endif -%}
 {% endmacro %}
 
 
