@@ -23,7 +23,12 @@ import pytest
 from dse_indicators import project as dbt_project
 from dse_indicators import sample, source_table
 from dse_indicators.reference import KEYS
-from dse_indicators.reference.backfill import BACKFILL_KEYS, WINDOW, backfill_keys
+from dse_indicators.reference.backfill import (
+    BACKFILL_KEYS,
+    WINDOW,
+    ad_line_magnitude,
+    backfill_keys,
+)
 from tests.python.cleaning_rules import Bar, Cleaned, columns, read_source
 from tests.python.integration.checks import (
     assert_prices_are_the_source,
@@ -31,6 +36,7 @@ from tests.python.integration.checks import (
     row_versions,
 )
 from tests.python.integration.conftest import ROOT
+from tests.python.integration.test_incremental import assert_same_tables
 
 TOLERANCE = 1e-9
 INTEGER_KEYS = frozenset({"day_of_week", "week_of_month", "month"})
@@ -55,13 +61,7 @@ def expected_keys(bars: list[Bar]) -> dict[str, np.ndarray]:
 
 def ad_line_terms(bars: list[Bar]) -> np.ndarray:
     """Per row, sum |mfm x volume| over W (the last min(t, 200) rows): AD_line's scale."""
-    _, high, low, close, volume = columns(bars)
-    span = high - low
-    with np.errstate(divide="ignore", invalid="ignore"):
-        mfm = np.where(span == 0, 0.0, ((close - low) - (high - close)) / span)
-    total = np.concatenate([[0.0], np.cumsum(np.abs(mfm * volume))])
-    end = np.arange(1, len(bars) + 1)
-    return total[end] - total[np.maximum(end - WINDOW, 0)]
+    return ad_line_magnitude(*columns(bars)[1:])
 
 
 def difference(key: str, got, want, terms: float) -> float | None:
@@ -414,57 +414,14 @@ def assert_a_change_reaches_200_rows(before: Cleaned, after: Cleaned, scrip: str
         assert np.array_equal(old[key][last:], new[key][last:]), key
 
 
-# Keys a daily run sums in another order than a full refresh (it adds the stored rows' part of a
-# long window to the new rows'), with the length n of their sums: README says so of SMA 50 and
-# 200, and the old job's SMA_50 and AD_line are long sums too. A sum of n floats in any order is
-# within (n - 1) * 2^-53 of the exact sum, relative to the sum of |terms|: two orders within
-# n * 2^-52 of it. Every other key, and the state and prices, must be equal bit for bit.
-SUM_ORDER_KEYS = {"sma_50": 50, "sma_200": 200, "SMA_50": 50, "AD_line": 200}
-
-
 def assert_same_as_a_full_refresh(daily: Daily) -> None:
-    """The daily-run table against a full refresh of the same source, built in another schema:
-    documents equal as jsonb but for the keys of SUM_ORDER_KEYS, which may differ by the order
-    of their sums, and the state, row_num and prices equal."""
+    """The daily-run table against a full refresh of the same source, built in another schema,
+    by test_incremental's rule: bit for bit but the last bits of the long sums."""
     daily.project.dbt(
         "run", "--full-refresh", "--select", "+indicators", "--vars", DAILY_VARS,
         schema="daily_expected",
     )  # fmt: skip
-
-    def compared(side: str) -> str:
-        prices = ", ".join(f"{side}.price_{x}" for x in ("open", "high", "low", "close", "volume"))
-        return f"({side}.indicators - %(keys)s::text[], {side}.row_num, {side}.state, {prices})"
-
-    with daily.project.connect() as conn:
-        differing = conn.execute(
-            f"select scrip, trading_date from {DAILY_SCHEMA}.indicators as got "
-            "full join daily_expected.indicators as want using (scrip, trading_date) "
-            f"where {compared('got')} is distinct from {compared('want')}",
-            {"keys": list(SUM_ORDER_KEYS)},
-        ).fetchall()
-        pairs = conn.execute(
-            f"select scrip, got.indicators, want.indicators from {DAILY_SCHEMA}.indicators as got "
-            "join daily_expected.indicators as want using (scrip, trading_date) "
-            "order by scrip, trading_date"
-        ).fetchall()
-    assert not differing, f"rows whose other keys, state or prices differ: {differing[:5]}"
-    cleaned = daily.cleaned()
-    ad_terms = {scrip: ad_line_terms(bars) for scrip, bars in cleaned.accepted.items()}
-    row: dict[str, int] = {}
-    beyond = []
-    for scrip, got, want in pairs:
-        i = row[scrip] = row.get(scrip, -1) + 1
-        for key, n in SUM_ORDER_KEYS.items():
-            g, w = got.get(key), want.get(key)
-            if g is None or w is None:
-                if g is not w:
-                    beyond.append((key, scrip, i + 1, g, w))
-                continue
-            # The sum of |terms| of a mean, divided by n as the mean is: |w| (closes are > 0).
-            terms = ad_terms[scrip][i] if key == "AD_line" else abs(w)
-            if abs(g - w) > n * 2.0**-52 * terms:
-                beyond.append((key, scrip, i + 1, g, w))
-    assert not beyond, f"beyond the order of a sum (key, scrip, row, daily, full): {beyond[:5]}"
+    assert_same_tables(daily.project, DAILY_SCHEMA, "daily_expected")
 
 
 @pytest.mark.timeout(600)
