@@ -14,7 +14,7 @@
         if not exists (select from pg_namespace where nspname = '{{ schema }}') then
             execute 'create schema {{ adapter.quote(schema) }}';
         end if;
-    {%- for statement in dse_indicator_plan(dse_indicator_families()).functions %}
+    {%- for statement in dse_indicator_plan(dse_indicator_families()).functions + [dse_product_function()] %}
         execute $dse_ddl${{ statement }}$dse_ddl$;
     {%- endfor %}
     end

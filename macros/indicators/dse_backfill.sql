@@ -142,7 +142,8 @@
         last 200 closes (dse_backfill_terms, generated from the reference's exact_terms);
         each E slides in O(1): E = base * E + the close entering - base^length * the close
         leaving. The sums run from the first row on (a close before it counts as 0), so they
-        are whole when row 200 needs them. OBV adds the new row's signed volume and, from row
+        are whole when row 200 needs them. OBV adds the new row's signed volume (truncated to
+        a whole number, as the old job did: an adjusted volume has a fraction) and, from row
         201, takes off the one leaving W.
         The last 201 closes and volumes are rings (element row % 201). A daily run does not
         store them: it rebuilds them from its look-back rows (rebuilt).
@@ -242,14 +243,14 @@ end if;
 -- OBV: the row's signed volume in, from row 201 the one of the row leaving W out.
 if t >= 1 then
     previous := {closes[(t + 200) % 201]};
-    {obv} := {obv} + case when price > previous then volume when price < previous then -volume else 0 end;
+    {obv} := {obv} + case when price > previous then trunc(volume) when price < previous then -trunc(volume) else 0 end;
 end if;
 if t >= 200 then
     previous := {closes[(t + 1) % 201]};
     leaving := {closes[(t + 2) % 201]};
     {obv} := {obv} - case
-        when leaving > previous then {volumes[(t + 2) % 201]}
-        when leaving < previous then -{volumes[(t + 2) % 201]}
+        when leaving > previous then trunc({volumes[(t + 2) % 201]})
+        when leaving < previous then -trunc({volumes[(t + 2) % 201]})
         else 0
     end;
 end if;

@@ -27,6 +27,34 @@ requested as (
 
 ),
 
+{%- if dse_adjusting() %}
+
+-- A new, changed or removed corporate action changes the scrip's rows before its ex_date, and
+-- a changed price before a rights issue its P: those scrips are compared from their first row.
+action_scopes as (
+
+    select
+        scrip,
+        '-infinity'::date as since
+    from dse_changed_action_scrips
+    union all
+    select
+        changed.scrip,
+        '-infinity'::date as since
+    from dse_changed_buckets as changed
+    where exists (
+        select from {{ dse_actions_relation() }} as actions
+        where
+            actions.scrip::text = changed.scrip
+            and actions.kind = 'rights'
+            and actions.ex_date > {{ dse_bucket_start('changed.bucket') }}
+    )
+
+),
+
+{{ dse_action_steps_ctes() }}
+{%- endif %}
+
 -- Per scrip, the dates a run reads from the source: from its first changed bucket on.
 scopes as (
 
@@ -37,6 +65,10 @@ scopes as (
         select * from changed_buckets
         union all
         select * from requested
+        {%- if dse_adjusting() %}
+        union all
+        select * from action_scopes
+        {%- endif %}
     ) as wanted
     group by scrip
 
@@ -45,9 +77,7 @@ scopes as (
 accepted as (
 
     select
-        scrip,
-        trading_date,
-        {{ price_columns | join(', ') }}
+        {{- dse_adjusted_columns('staged') }}
     from (
         {#- With no scope, no scan (a one-time filter). Then the date test: most rows are older
             than every change and fail it cheaply. #}
@@ -58,7 +88,8 @@ accepted as (
             ~ 'where scopes.scrip = ' ~ adapter.quote(var('col_scrip')) ~ '::text and '
             ~ 'scopes.since <= ' ~ source_date ~ ')') | indent(8) }}
     ) as staged
-    where reject_reason is null
+    {{- dse_adjusted_join('staged') }}
+    where staged.reject_reason is null
 
 ),
 

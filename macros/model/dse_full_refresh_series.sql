@@ -2,14 +2,17 @@
     {#- A full refresh's series to compute, as CTEs ending in `series`: every accepted row. -#}
     {%- set price_columns = dse_price_columns() %}
 
+{%- if dse_adjusting() %}
+{{ dse_action_steps_ctes() }}
+{%- endif %}
+
 accepted as (
 
     select
-        scrip,
-        trading_date,
-        {{ price_columns | join(', ') }}
-    from {{ ref('stg_dse__prices') }}
-    where reject_reason is null
+        {{- dse_adjusted_columns('staged') }}
+    from {{ ref('stg_dse__prices') }} as staged
+    {{- dse_adjusted_join('staged') }}
+    where staged.reject_reason is null
 
 ),
 

@@ -92,7 +92,7 @@ vanished as (
         null::jsonb as indicators,
         null::bytea as features,
         {%- for column in price_columns %}
-        null::{{ 'bigint' if column == 'volume' else 'float8' }} as price_{{ column }},
+        null::{{ dse_price_type(column) }} as price_{{ column }},
         {%- endfor %}
         null::integer as row_num,
         null::float8[] as state,
@@ -114,6 +114,13 @@ select * from vanished
 
 
 {% macro dse_price_columns() %}
-    {#- The accepted prices each indicators row keeps (as price_<column>). -#}
-    {{ return(['open', 'high', 'low', 'close', 'volume']) }}
+    {#- The accepted prices each indicators row keeps (as price_<column>), and the factor of
+        the corporate actions they are adjusted by (1 unless adjust_prices). -#}
+    {{ return(['open', 'high', 'low', 'close', 'volume', 'factor']) }}
+{% endmacro %}
+
+
+{% macro dse_price_type(column) %}
+    {#- A price column's type: volume is a whole number of shares, unless adjusted. -#}
+    {{- 'bigint' if column == 'volume' and not dse_adjusting() else 'float8' -}}
 {% endmacro %}

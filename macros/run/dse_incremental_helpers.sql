@@ -34,7 +34,8 @@
         {%- for column, layout in plan.layouts.items() -%}
             {%- if stored.get(column) != layout -%}
                 {{ exceptions.raise_compiler_error(
-                    this ~ " was built with other indicators than the project now defines ("
+                    this ~ " was built with other indicators (or other prices: var adjust_prices)"
+                    ~ " than the project now defines ("
                     ~ column ~ ": stored " ~ (stored.get(column) or 'no layout') ~ "; now "
                     ~ layout ~ "). Rebuild it once: dbt run --full-refresh --select indicators") }}
             {%- endif -%}

@@ -101,6 +101,7 @@
     );
     alter table {{ stored }} add column if not exists checked_at timestamptz;
     {{ dse_create_changed_buckets('dse_changed_buckets', 'dse_source_digests', stored) }}
+    {{- dse_snapshot_action_digests() }}
 {%- endmacro %}
 
 
@@ -140,4 +141,5 @@
     select scrip, bucket, digest, now() from dse_source_digests;
     analyze {{ stored }};
     {%- endif %}
+    {{- dse_store_action_digests() }}
 {%- endmacro %}

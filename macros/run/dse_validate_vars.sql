@@ -8,6 +8,7 @@
         {%- do dse_date_literal(var('recalc_since'), 'recalc_since') -%}
     {%- endif -%}
     {%- do dse_key_sets() -%}
+    {%- do dse_require_actions_table() -%}
     {%- set scrips = dse_recalc_scrips() -%}
     {%- if scrips and not var('recalc_since') -%}
         {{ exceptions.raise_compiler_error(

@@ -31,5 +31,11 @@
           stored values are laid out (a daily run checks them before it continues).
     -#}
     {%- do dse_plan_validate(families) -%}
-    {{ return(dse_plan_merge(families, dse_state_layout(families))) }}
+    {%- set plan = dse_plan_merge(families, dse_state_layout(families)) -%}
+    {#- Prices adjusted for corporate actions are other inputs: a daily run must not continue
+        a table built from the raw ones, or the other way round. -#}
+    {%- if dse_adjusting() -%}
+        {%- do plan.layouts.update({'state': plan.layouts.state ~ ' (prices adjusted)'}) -%}
+    {%- endif -%}
+    {{ return(plan) }}
 {% endmacro %}
