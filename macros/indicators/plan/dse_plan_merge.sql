@@ -72,7 +72,7 @@
     {%- endfor -%}
     {%- set layout_items = [] -%}
     {%- if fragments -%}
-        {%- set fused = dse_recursive_aggregate(fragments, layout.length) -%}
+        {%- set fused = dse_recursive_aggregate(fragments, layout.length, layout.stored_length) -%}
         {%- for chain in [levels, short_levels] -%}
             {%- do chain[-1].update({'st__' ~ fused.state[0]: fused.column}) -%}
         {%- endfor -%}

@@ -1,6 +1,6 @@
 {#- SQL generation: the text the model and the functions are made of, from a merged plan. -#}
 
-{% macro dse_recursive_aggregate(fragments, length) %}
+{% macro dse_recursive_aggregate(fragments, length, stored_length=none) %}
     {#-
         One window aggregate steps every recursive indicator, one PL/pgSQL call per row: each
         call costs a fixed overhead before its first statement, and each aggregate's state is
@@ -10,7 +10,9 @@
         float8, declare: its locals, one declaration each, and body), in the families' order,
         their bodies already pointed at their places in the shared state of `length` slots
         (dse_state_layout). A body may end its step early with `exit <name>;`: each becomes a
-        block of the one step function, labelled with its name.
+        block of the one step function, labelled with its name. When the state ends in rebuilt
+        rings (stored_length < length), a final function gives each row the stored part only:
+        the rings would otherwise be copied out with every row.
         Returns the aggregate's column expression, its state (name, length) and the DDL.
     -#}
     {%- set name = dse_recursive_state() -%}
@@ -42,18 +44,30 @@ begin
 end
 $fn$
     {%- endset -%}
+    {%- set trimmed = stored_length is not none and stored_length < length -%}
+    {%- set final -%}
+create or replace function {{ dse_function('dse_' ~ name ~ '_v1_stored') }}(
+    state float8[]
+) returns float8[] language sql immutable parallel safe as $fn$
+    select state[1:{{ stored_length }}]
+$fn$
+    {%- endset -%}
     {%- set aggregate -%}
 create or replace aggregate {{ dse_function('dse_' ~ name ~ '_v1') }}(
     {% for parameter in inputs %}float8, {% endfor %}float8[]
 ) (
-    sfunc = {{ dse_function('dse_' ~ name ~ '_v1_step') }}, stype = float8[], parallel = safe
+    sfunc = {{ dse_function('dse_' ~ name ~ '_v1_step') }}, stype = float8[],
+    {%- if trimmed %}
+    finalfunc = {{ dse_function('dse_' ~ name ~ '_v1_stored') }},
+    {%- endif %}
+    parallel = safe
 )
     {%- endset -%}
     {{ return({
         'column': dse_function('dse_' ~ name ~ '_v1') ~ '(' ~ inputs.values() | join(', ')
             ~ ', seed__' ~ name ~ ') filter (where is_new) ' ~ dse_running(),
         'state': (name, length),
-        'functions': [step, aggregate],
+        'functions': [step] + ([final] if trimmed else []) + [aggregate],
     }) }}
 {% endmacro %}
 
