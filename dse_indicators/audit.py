@@ -20,6 +20,7 @@ from psycopg import sql
 from dse_indicators import catalogue
 from dse_indicators.export import list_keys
 from dse_indicators.reference import compute_all
+from dse_indicators.reference.adjustment import Action, back_adjust
 from dse_indicators.reference.backfill import ad_line_magnitude, backfill_keys
 
 TOLERANCE = 1e-9  # contract section 3: |v - x| <= 1e-9 * max(1, |x|)
@@ -79,11 +80,14 @@ def audit_scrip(
     scrip: str,
     since: datetime.date | None,
     keys: tuple[str, ...] | None = None,
+    actions: list[Action] | None = None,
 ) -> ScripAudit:
     """Compare one scrip's table rows with the reference on its whole accepted history.
 
     ``keys``: the keys the table was built with (both sets when not given). A TA-Lib key is
     absent where the reference is NaN; an old backfill key is present, JSON null there.
+    ``actions``: the scrip's corporate actions when the table was built with adjust_prices
+    (the accepted rows are back-adjusted by them first, as the contract says).
     """
     keys = keys if keys is not None else catalogue.keys()
     always_present = set(catalogue.keys("backfill"))
@@ -105,6 +109,8 @@ def audit_scrip(
     result = ScripAudit(scrip)
     dates = [row[0] for row in prices]
     columns = [np.array([row[i] for row in prices], dtype=float) for i in range(1, 6)]
+    if actions is not None and prices:
+        columns = list(back_adjust(dates, *columns, actions)[:5])
     expected: dict = {}
     if prices:
         expected.update(compute_all(*columns))
@@ -159,9 +165,30 @@ def audit(
     scrips: list[str],
     since: datetime.date | None,
     keys: tuple[str, ...] | None = None,
+    actions: dict[str, list[Action]] | None = None,
 ) -> Iterator[ScripAudit]:
     for scrip in scrips:
-        yield audit_scrip(conn, schema, scrip, since, keys)
+        own = None if actions is None else actions.get(scrip, [])
+        yield audit_scrip(conn, schema, scrip, since, keys, own)
+
+
+def is_adjusted(conn: psycopg.Connection, schema: str) -> bool:
+    """Whether the table was built with adjust_prices (the model says so in its layout)."""
+    found = conn.execute(
+        "select col_description(a.attrelid, a.attnum) from pg_attribute as a"
+        " where a.attrelid = %s::regclass and a.attname = 'state' and not a.attisdropped",
+        [sql.Identifier(schema, "indicators").as_string(conn)],
+    ).fetchone()
+    return bool(found and found[0] and found[0].endswith("(prices adjusted)"))
+
+
+def read_actions(conn: psycopg.Connection, table: sql.Identifier) -> dict[str, list[Action]]:
+    """Every scrip's corporate actions, from the table the vars actions_* name."""
+    found: dict[str, list[Action]] = {}
+    query = sql.SQL("select scrip, ex_date, kind, ratio::float8, price::float8 from {}")
+    for scrip, ex_date, kind, ratio, price in conn.execute(query.format(table)):
+        found.setdefault(scrip, []).append(Action(ex_date, kind, ratio, price))
+    return found
 
 
 def run(
@@ -173,14 +200,24 @@ def run(
     seed: int = 0,
     show: int = 10,
     echo=print,
+    actions_table: sql.Identifier | None = None,
 ) -> int:
-    """Audit, print a readable report, and return the exit code: 0 clean, 1 on any mismatch."""
+    """Audit, print a readable report, and return the exit code: 0 clean, 1 on any mismatch.
+
+    A table built with adjust_prices is compared with the reference on the rows adjusted by
+    the actions of ``actions_table``."""
     chosen = choose_scrips(conn, schema, scrips, sample, seed)
     keys = tuple(list_keys(conn, sql.Identifier(schema, "indicators")))
+    actions = None
+    if is_adjusted(conn, schema):
+        if actions_table is None:
+            raise ValueError("the table was built with adjust_prices: name the actions table")
+        actions = read_actions(conn, actions_table)
+        echo("prices adjusted for corporate actions: the reference adjusts them too")
     rows = values = bad_scrips = 0
     worst = 0.0
     worst_by_key = dict.fromkeys(keys, 0.0)
-    for done, result in enumerate(audit(conn, schema, chosen, since, keys), start=1):
+    for done, result in enumerate(audit(conn, schema, chosen, since, keys, actions), start=1):
         rows += result.rows
         values += result.values
         worst = max(worst, result.worst)

@@ -477,13 +477,25 @@ def _add_plot(commands) -> None:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
+    from psycopg import sql
+
     from dse_indicators import audit
 
     schema = target.schema_name(args.schema)
     with database.connect() as conn:
         target.indicators_table(conn, schema)
         try:
-            return audit.run(conn, schema, args.scrip, args.sample, args.since, seed=args.seed)
+            found = project.vars_with(args.vars)
+            actions = sql.Identifier(str(found["actions_schema"]), str(found["actions_table"]))
+            return audit.run(
+                conn,
+                schema,
+                args.scrip,
+                args.sample,
+                args.since,
+                seed=args.seed,
+                actions_table=actions,
+            )
         except ValueError as error:
             raise UserError(str(error)) from error
 
