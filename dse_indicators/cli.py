@@ -253,10 +253,13 @@ def cmd_plot(args: argparse.Namespace) -> int:
     schema = target.schema_name(args.schema)
     with database.connect() as conn:
         frame = plot.read_series(conn, schema, args.scrip, args.start, args.end)
-    drawn = plot.draw(frame, args.scrip, out)
+    drawn = plot.draw(frame, args.scrip, out, raw=args.raw)
     missing = [key for key in plot.PLOTTED_KEYS if key not in drawn]
     note = f" ({', '.join(missing)} not in the table, not drawn)" if missing else ""
     first, last = frame.index[0].date(), frame.index[-1].date()
+    marks = plot.ex_dates(frame)
+    if marks:
+        note += f"; ex-dates marked: {', '.join(str(d.date()) for d in marks)}"
     print(f"wrote {out}: {args.scrip}, {len(frame)} trading days {first} .. {last}{note}")
     return 0
 
@@ -472,6 +475,11 @@ def _add_plot(commands) -> None:
         "--to", dest="end", type=_date, metavar="YYYY-MM-DD", help="default: the newest row"
     )
     plot.add_argument("-o", "--output", required=True, metavar="FILE.png", help="image to write")
+    plot.add_argument(
+        "--raw",
+        action="store_true",
+        help="with adjust_prices: draw the printed prices, not the adjusted ones",
+    )
     plot.add_argument("--schema", help=SCHEMA_HELP)
     plot.set_defaults(handler=cmd_plot)
 

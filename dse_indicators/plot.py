@@ -2,6 +2,9 @@
 
 Four panels sharing the date axis: close with SMA 20/50, Bollinger bands and SAR; volume;
 RSI; MACD with its signal and histogram. A key missing from the table is simply not drawn.
+On a table built with adjust_prices the ex-dates of corporate actions (where price_factor
+steps) are marked, and ``raw`` draws the printed prices (and the price-level overlays on their
+scale) instead of the adjusted ones.
 Rendered by matplotlib's Agg backend into a PNG (or SVG/PDF, by the file's extension).
 """
 
@@ -26,6 +29,8 @@ PLOTTED_KEYS = (
     "sma_20", "sma_50", "bb_upper_20", "bb_middle_20", "bb_lower_20", "sar",
     "rsi_14", "macd", "macd_signal", "macd_hist",
 )  # fmt: skip
+#: Keys on the price scale: divided by price_factor with the prices for a raw chart.
+PRICE_LEVEL_KEYS = ("sma_20", "sma_50", "bb_upper_20", "bb_middle_20", "bb_lower_20", "sar")
 DEFAULT_SPAN = dt.timedelta(days=365)
 IMAGE_FORMATS = frozenset(Figure().canvas.get_supported_filetypes())  # png, svg, pdf, ...
 UP, DOWN = "#2a9d63", "#d1495b"
@@ -61,7 +66,8 @@ def read_series(
         for k in PLOTTED_KEYS
     )
     query = sql.SQL(
-        "select trading_date, price_open, price_high, price_low, price_close, price_volume, {}"
+        "select trading_date, price_open, price_high, price_low, price_close, price_volume,"
+        " price_factor, {}"
         " from {} where scrip = %s and trading_date between %s and %s order by trading_date"
     ).format(keys, table)
     cursor = conn.execute(query, [scrip, first, last])
@@ -79,8 +85,30 @@ def _has(frame: pd.DataFrame, key: str) -> bool:
     return key in frame and frame[key].notna().any()
 
 
-def draw(frame: pd.DataFrame, scrip: str, out: Path) -> list[str]:
-    """Write the chart to `out`; returns the keys drawn."""
+def ex_dates(frame: pd.DataFrame) -> list[pd.Timestamp]:
+    """The first rows priced after a corporate action: where price_factor changes."""
+    factor = frame["price_factor"]
+    return list(frame.index[1:][factor.to_numpy()[1:] != factor.to_numpy()[:-1]])
+
+
+def as_printed(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows on the printed (raw) price scale: prices and price-level keys / price_factor,
+    volume * price_factor."""
+    raw = frame.copy()
+    factor = frame["price_factor"]
+    for column in ["price_open", "price_high", "price_low", "price_close", *PRICE_LEVEL_KEYS]:
+        if column in raw:
+            raw[column] = frame[column] / factor
+    raw["price_volume"] = frame["price_volume"] * factor
+    return raw
+
+
+def draw(frame: pd.DataFrame, scrip: str, out: Path, raw: bool = False) -> list[str]:
+    """Write the chart to `out` (``raw``: the printed prices); returns the keys drawn."""
+    adjusted = bool((frame["price_factor"] != 1).any()) or len(ex_dates(frame)) > 0
+    marks = ex_dates(frame)
+    if raw:
+        frame = as_printed(frame)
     drawn = [key for key in PLOTTED_KEYS if _has(frame, key)]
     # A Figure without pyplot renders PNG with Agg: no display, no global state.
     figure = Figure(figsize=(13, 10))
@@ -89,7 +117,10 @@ def draw(frame: pd.DataFrame, scrip: str, out: Path) -> list[str]:
     )
     dates = frame.index
     first, last = dates[0].date(), dates[-1].date()
-    figure.suptitle(f"{scrip}: {first} to {last}, {len(frame)} trading days", fontweight="bold")
+    scale = (" (printed prices)" if raw else " (adjusted prices)") if adjusted else ""
+    figure.suptitle(
+        f"{scrip}: {first} to {last}, {len(frame)} trading days{scale}", fontweight="bold"
+    )
 
     price.plot(dates, frame["price_close"], color="black", linewidth=1.2, label="close")
     if _has(frame, "bb_upper_20") and _has(frame, "bb_lower_20"):
@@ -104,6 +135,10 @@ def draw(frame: pd.DataFrame, scrip: str, out: Path) -> list[str]:
             )
     if _has(frame, "sar"):
         price.scatter(dates, frame["sar"], s=4, color="#7b4fa0", label="SAR", zorder=3)
+    for day in marks:
+        price.axvline(day, color="#b5651d", linestyle=":", linewidth=1.0)
+    if marks:
+        price.plot([], [], color="#b5651d", linestyle=":", label="ex-date")
     price.set_ylabel("taka")
     price.legend(loc="upper left", fontsize=8, ncols=5)
 
