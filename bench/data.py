@@ -89,6 +89,35 @@ def release_next_day(conn: psycopg.Connection) -> tuple[dt.date, int]:
     return day, moved.rowcount
 
 
+#: Generated corporate actions per scrip, days before the data's end: a bonus, a split and a
+#: rights issue (contract section 5), so every kind of factor is computed.
+ACTIONS = ((400, "bonus", 10, None), (900, "split", 2, None), (1300, "rights", 0.5, 10))
+
+
+def create_actions(conn: psycopg.Connection, workload: Workload) -> int:
+    """The actions table the adjust_prices var reads, with ACTIONS for every scrip."""
+    conn.execute(
+        "drop table if exists public.ws_dse_corporate_actions;"
+        "create table public.ws_dse_corporate_actions (scrip text, ex_date date, kind text,"
+        " ratio numeric, price numeric, primary key (scrip, ex_date, kind))"
+    )
+    rows = [
+        (workload.end - dt.timedelta(days=before), kind, ratio, price)
+        for before, kind, ratio, price in ACTIONS
+    ]
+    inserted = conn.execute(
+        sql.SQL(
+            "insert into public.ws_dse_corporate_actions"
+            " select scrips.scrip, a.ex_date, a.kind, a.ratio, a.price"
+            " from (select distinct txn_scrip as scrip from {}) as scrips"
+            " cross join unnest(%s::date[], %s::text[], %s::numeric[], %s::numeric[])"
+            " as a (ex_date, kind, ratio, price)"
+        ).format(sql.SQL(SOURCE)),
+        [list(column) for column in zip(*rows, strict=True)],
+    )
+    return inserted.rowcount
+
+
 def accepted_rows(conn: psycopg.Connection, schema: str) -> int:
     query = sql.SQL("select count(*) from {}.stg_dse__prices where reject_reason is null")
     return conn.execute(query.format(sql.Identifier(schema))).fetchone()[0]

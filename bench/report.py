@@ -22,6 +22,7 @@ MEASURES = {
     "c_run": "no change: dbt run, whole project (command)",
     "b_build": "one new day: dbt build, the cron line (command)",
     "c_build": "no change: dbt build, the cron line (command)",
+    "a_adjusted": "the same with adjust_prices (--adjusted)",
     "d": "write floor: create table as + key + indexes",
     "e_full": "Python + TA-Lib + COPY, full backfill",
     "e_day": "Python + TA-Lib + COPY, one new day",
@@ -154,6 +155,14 @@ def evaluate_targets(scales: dict) -> list[dict]:
                 "c_run + 1 s",
             ),
         ]
+        targets.append(
+            _target(
+                f"a_adjusted <= 1.1 x a ({scale}x)",
+                m.get("a_adjusted"),
+                _times(m["a"], 1.1),
+                "1.1 x a",
+            )
+        )
     one, ten = _medians(scales, 1), _medians(scales, 10)
     targets += [
         _target("b at 10x <= 1.5 x b at 1x", ten["b"], _times(one["b"], 1.5), "1.5 x b(1x)"),

@@ -12,6 +12,7 @@ says what each figure means.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -87,6 +88,19 @@ def measure_full_refresh(scale: Scale, project: DbtProject, conn: psycopg.Connec
         timings.append(timing)
         log(f"{scale.tag} a {rep + 1}: {timing.seconds:.2f} s, model {_rounded(timing.statements)}")
     return {"timings": timings, "memory": memory, "temp_bytes": spilled}
+
+
+def measure_adjusted(scale: Scale, project: DbtProject, conn: psycopg.Connection) -> list:
+    """a_adjusted: full rebuilds with adjust_prices over generated actions (bench.data.ACTIONS)."""
+    actions = bench_data.create_actions(conn, scale.workload)
+    adjusted = dataclasses.replace(
+        project, vars_yaml=json.dumps({**json.loads(project.vars_yaml), "adjust_prices": True})
+    )
+    timings = []
+    for rep in range(scale.args.repeat):
+        timings.append(adjusted.run_indicators(full_refresh=True))
+        log(f"{scale.tag} a_adjusted {rep + 1} ({actions} actions): {timings[-1].seconds:.2f} s")
+    return timings
 
 
 def measure_floor(scale: Scale, conn: psycopg.Connection) -> list[dict[str, float]]:
@@ -211,6 +225,7 @@ def summarize_scale(scale: Scale, found: dict) -> dict:
         "c_run": summarize([r["seconds"] for r in daily["c_run"]]),
         "b_build": summarize([r["seconds"] for r in daily["b_build"]]),
         "c_build": summarize([r["seconds"] for r in daily["c_build"]]),
+        "a_adjusted": summarize([t.seconds for t in found.get("adjusted", [])]),
         "d": summarize([run["total"] for run in found["floor"]]),
         "e_full": summarize([j["seconds"] for j in found["e_full"]]),
         "e_day": summarize([j["seconds"] for j in daily["e_day"]]),
@@ -295,6 +310,8 @@ def measure_scale(scale: Scale, work_dir: Path) -> dict:
             conn.execute(sql.SQL("drop table {}").format(floor))
             found["e_full"] = [run_talib_job(scale, "full") for _ in range(scale.args.repeat)]
         found["daily"] = measure_daily(scale, project, conn)
+        if scale.args.adjusted:  # last: it leaves an adjusted table behind
+            found["adjusted"] = measure_adjusted(scale, project, conn)
         jobs = [] if scale.args.daily_only else ["talib_indicators"]
         found["sizes"] = table_sizes(conn, scale.schema, ["indicators", *jobs]) | sizes
     found["workload"] = {
@@ -377,6 +394,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--schema", default="analytics", help="dbt target schema (default analytics)"
     )
     parser.add_argument("--keep", action="store_true", help="keep the databases afterwards")
+    parser.add_argument(
+        "--adjusted",
+        action="store_true",
+        help="also a full refresh with adjust_prices over generated corporate actions "
+        "(a_adjusted), after the daily runs",
+    )
     parser.add_argument(
         "--daily-only",
         action="store_true",
