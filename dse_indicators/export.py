@@ -6,9 +6,12 @@ Layout of the output directory (readable by pandas, pyarrow, polars, DuckDB, Spa
     DIR/year=2025/part-00001-0.parquet      export 1, worker 0: rows of 2025
     DIR/year=2025/part-00002-0.parquet      export 2 appended newer rows
 
-Columns: scrip, trading_date, price_open .. price_close (float64), price_volume (int64), then
-one float64 column per indicator key, null where the key is absent (warm-up). Rows are sorted
-by scrip and date inside each file.
+Columns: scrip, trading_date, price_open .. price_close (float64), price_volume (int64),
+price_factor (float64), then one float64 column per indicator key, null where the key is
+absent (warm-up) or JSON null, 1 and 0 for true and false. Rows are sorted by scrip and date
+inside each file. With adjust_prices the prices are the table's adjusted ones and
+price_factor their factor (printed price = price / price_factor); price_volume stays the
+printed whole shares (the adjusted volume is price_volume / price_factor).
 
 How it reads: the model keeps, beside the JSONB document, a bytea `features` with the same
 numbers as big-endian float8 in a fixed key order (NaN where a key is absent). PostgreSQL
@@ -41,7 +44,9 @@ from psycopg import sql
 from dse_indicators import database, pg_arrays, target
 from dse_indicators.errors import UserError, did_you_mean
 
-PRICE_COLUMNS = ("price_open", "price_high", "price_low", "price_close", "price_volume")
+PRICE_COLUMNS = (
+    "price_open", "price_high", "price_low", "price_close", "price_volume", "price_factor",
+)  # fmt: skip
 MANIFEST = "_manifest.json"
 MANIFEST_FORMAT = 1
 # Rows buffered per worker before they are written as one row group per year.
@@ -174,15 +179,21 @@ def _check_scrips(conn, table, wanted: Sequence[str]) -> list[str]:
 # --------------------------------------------------------------------------- reading
 
 
-ARRAY_COLUMNS = (("trading_date", "date"), *((c, "float8") for c in PRICE_COLUMNS[:-1]))
-ARRAY_COLUMNS += (("price_volume", "int8"),)
+ARRAY_COLUMNS = (("trading_date", "date"), *((c, "float8") for c in PRICE_COLUMNS[:4]))
+ARRAY_COLUMNS += (("price_volume", "int8"), ("price_factor", "float8"))
+#: What each array aggregates: the printed whole shares, whatever the table's volume type.
+_ARRAY_EXPRESSIONS = {"price_volume": "round(i.price_volume * i.price_factor)::bigint"}
 
 
 def _scrip_arrays_query(table: sql.Identifier) -> sql.Composed:
     """One row per scrip: its rows after its watermark as arrays in date order, and their
     features bytes joined into one byte string."""
     arrays = sql.SQL(", ").join(
-        sql.SQL("array_agg(i.{column})").format(column=sql.Identifier(column))
+        sql.SQL("array_agg({})").format(
+            sql.SQL(_ARRAY_EXPRESSIONS[column])
+            if column in _ARRAY_EXPRESSIONS
+            else sql.Identifier("i", column)
+        )
         for column, _ in ARRAY_COLUMNS
     )
     return sql.SQL(

@@ -160,7 +160,7 @@ def test_export_equals_the_table_then_appends_only_new_rows(cli, project, built,
     schema = pq.read_schema(next(out.glob("year=*/*.parquet")))
     assert [schema.field(k).type for k in keys] == ["double"] * len(keys)
     # One column per key, in the catalogue's order.
-    assert schema.names[7:] == list(catalogue.keys())
+    assert schema.names[8:] == list(catalogue.keys())
     assert f"exported {len(want):,} rows" in first.out
 
     assert "nothing new to export" in cli("export", "-o", out).out
@@ -219,11 +219,12 @@ def test_export_of_some_scrips_keys_and_dates(cli, project, built, tmp_path):
     where = f"where trading_date >= '{since}' and scrip in ('{chosen[0]}', '{chosen[1]}')"
     assert parquet_rows(out, ["rsi_14"]) == indicators(project, ["rsi_14"], where)
     table = pq.read_table(out)
-    assert table.column_names[:7] == [
+    assert table.column_names[:8] == [
         "scrip", "trading_date", "price_open", "price_high", "price_low", "price_close",
-        "price_volume",
+        "price_volume", "price_factor",
     ]  # fmt: skip
-    assert table.column_names[7:] == ["rsi_14", "year"]  # year: the hive partition
+    assert table.column_names[8:] == ["rsi_14", "year"]  # year: the hive partition
+    assert set(table["price_factor"].to_pylist()) == {1.0}  # not adjusted
     years = [d.year for d in table["trading_date"].to_pylist()]
     assert years == [int(y) for y in table["year"].to_pylist()]
 
