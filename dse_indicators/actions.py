@@ -54,6 +54,15 @@ class Action:
 
 
 @dataclasses.dataclass(frozen=True)
+class Parsed:
+    """A file's good rows, and what is wrong with the others, by line."""
+
+    path: Path
+    actions: list[Action]
+    problems: list[tuple[int, str]]
+
+
+@dataclasses.dataclass(frozen=True)
 class LoadReport:
     rows: int
     inserted: int
@@ -90,8 +99,8 @@ def exists(conn: psycopg.Connection, table: ActionsTable) -> bool:
 # --------------------------------------------------------------------------- reading a file
 
 
-def read_file(path: Path) -> list[Action]:
-    """The file's actions; BadActionsFile naming every bad line (by its line number)."""
+def read_file(path: Path) -> Parsed:
+    """The file's rows, checked one by one; BadActionsFile when it cannot be read at all."""
     if not path.is_file():
         raise BadActionsFile(f"{path}: no such file")
     with path.open(newline="", encoding="utf-8-sig") as handle:
@@ -109,7 +118,7 @@ def read_file(path: Path) -> list[Action]:
                 f"{path}: line 1 names the columns {', '.join(header)}; the file needs "
                 f"{', '.join(COLUMNS)} (price may be left out when no row is a rights issue)"
             )
-        problems: list[str] = []
+        problems: list[tuple[int, str]] = []
         actions: list[Action] = []
         first_line: dict[tuple, int] = {}
         for cells in reader:
@@ -117,24 +126,25 @@ def read_file(path: Path) -> list[Action]:
                 continue
             line = reader.line_num
             if len(cells) != len(names):
-                problems.append(f"line {line}: {len(cells)} cells, the header names {len(names)}")
+                problems.append((line, f"{len(cells)} cells, the header names {len(names)}"))
                 continue
             row = dict(zip(names, (cell.strip() for cell in cells), strict=True))
             action, problem = parse_row(row, line)
             if problem:
-                problems.append(f"line {line}: {problem}")
+                problems.append((line, problem))
                 continue
             if action.key in first_line:
                 problems.append(
-                    f"line {line}: {action.scrip} {action.ex_date} {action.kind} is already on "
-                    f"line {first_line[action.key]} (one row per scrip, ex_date and kind)"
+                    (
+                        line,
+                        f"{action.scrip} {action.ex_date} {action.kind} is already on line "
+                        f"{first_line[action.key]} (one row per scrip, ex_date and kind)",
+                    )
                 )
                 continue
             first_line[action.key] = line
             actions.append(action)
-    if problems:
-        raise BadActionsFile(_problems(path, problems))
-    return actions
+    return Parsed(path, actions, problems)
 
 
 def parse_row(row: dict[str, str], line: int) -> tuple[Action | None, str | None]:
@@ -181,8 +191,8 @@ def _number(text: str) -> Decimal | None:
     return value if value.is_finite() else None
 
 
-def _problems(path: Path, problems: list[str]) -> str:
-    shown = problems[:MOST_PROBLEMS_SHOWN]
+def _problems(path: Path, problems: list[tuple[int, str]]) -> str:
+    shown = [f"line {line}: {problem}" for line, problem in sorted(problems)[:MOST_PROBLEMS_SHOWN]]
     more = len(problems) - len(shown)
     tail = [f"  ... and {more} more"] if more else []
     rows = f"{len(problems)} bad row{'' if len(problems) == 1 else 's'}"
@@ -195,10 +205,10 @@ def _problems(path: Path, problems: list[str]) -> str:
 
 def check_scrips(
     conn: psycopg.Connection, path: Path, actions: list[Action], source: Source
-) -> None:
-    """BadActionsFile naming the lines whose scrip the source price table does not hold."""
+) -> list[tuple[int, str]]:
+    """The lines whose scrip the source price table does not hold, and why."""
     if not actions:
-        return
+        return []
     if not source_table.exists(conn, source):
         raise BadActionsFile(
             f"{path}: the scrips cannot be checked: there is no source table "
@@ -211,7 +221,7 @@ def check_scrips(
     known = {row[0] for row in conn.execute(query, [wanted])}
     unknown = [action for action in actions if action.scrip not in known]
     if not unknown:
-        return
+        return []
     all_scrips: list[str] | None = None
     problems = []
     for action in unknown:
@@ -222,17 +232,29 @@ def check_scrips(
             all_scrips = [row[0] for row in conn.execute(query) if row[0] is not None]
         hint = did_you_mean(action.scrip, all_scrips)
         problems.append(
-            f"line {action.line}: scrip {action.scrip!r} has no prices in "
-            f"{source.schema}.{source.table}{hint}"
+            (
+                action.line,
+                f"scrip {action.scrip!r} has no prices in {source.schema}.{source.table}{hint}",
+            )
         )
-    raise BadActionsFile(_problems(path, problems))
+    return problems
 
 
-def load(conn: psycopg.Connection, path: Path, table: ActionsTable, source: Source) -> LoadReport:
-    """Check the file and load it in one transaction; BadActionsFile and nothing written."""
-    actions = read_file(path)
+def load(
+    conn: psycopg.Connection,
+    path: Path,
+    table: ActionsTable,
+    source: Source,
+    parsed: Parsed | None = None,
+) -> LoadReport:
+    """Check the file (`parsed`, when read already) and load it in one transaction;
+    BadActionsFile naming every bad row, and nothing written."""
+    parsed = parsed or read_file(path)
+    actions = parsed.actions
     with conn.transaction():
-        check_scrips(conn, path, actions, source)
+        problems = parsed.problems + check_scrips(conn, path, actions, source)
+        if problems:
+            raise BadActionsFile(_problems(path, problems))
         create(conn, table)
         statement = sql.SQL(
             "insert into {table} as t ({columns}) values (%s, %s, %s, %s, %s)"

@@ -270,7 +270,7 @@ def cmd_actions_load(args: argparse.Namespace) -> int:
     table = project.actions(args.vars)
     source = project.source(args.vars)
     path = Path(args.file)
-    found = actions.read_file(path)  # a bad file fails here, before any connection
+    found = actions.read_file(path)  # an unreadable file fails here, before any connection
     with database.connect() as conn:
         report = actions.load(conn, path, table, source, found)
     print(
