@@ -32,6 +32,7 @@ candidates, and the reason a person checks the list.
 from __future__ import annotations
 
 import bisect
+import csv
 import dataclasses
 import datetime
 import io
@@ -314,7 +315,7 @@ def suggest(
         holes=gaps,
         sessions=sessions,
         scrips=scrip_count[0],
-        few_scrips=typical < FEW_SCRIPS,
+        few_scrips=0 < typical < FEW_SCRIPS,
     )
 
 
@@ -348,9 +349,9 @@ def _known(conn: psycopg.Connection, table: ActionsTable) -> set[tuple[str, date
 def format_csv(found: Suggestions) -> str:
     """A file `dse-indicators actions load` accepts, once a person has checked each row."""
     out = io.StringIO()
-    out.write(",".join(actions.COLUMNS) + "\n")
-    for c in found.candidates:
-        out.write(f"{c.scrip},{c.ex_date},{c.kind},{c.ratio},\n")
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(actions.COLUMNS)
+    writer.writerows((c.scrip, c.ex_date, c.kind, c.ratio, "") for c in found.candidates)
     return out.getvalue()
 
 
