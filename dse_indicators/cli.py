@@ -264,6 +264,125 @@ def cmd_plot(args: argparse.Namespace) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------- actions
+
+
+def cmd_actions_load(args: argparse.Namespace) -> int:
+    from dse_indicators import actions
+
+    table = project.actions(args.vars)
+    source = project.source(args.vars)
+    path = Path(args.file)
+    found = actions.read_file(path)  # an unreadable file fails here, before any connection
+    with database.connect() as conn:
+        report = actions.load(conn, path, table, source, found)
+    print(
+        f"{path}: {_n(report.rows, 'action')} read; {report.inserted:,} new, "
+        f"{report.replaced:,} replaced, {report.unchanged:,} unchanged in {table}"
+    )
+    return 0
+
+
+def cmd_actions_suggest(args: argparse.Namespace) -> int:
+    from dse_indicators import actions_suggest
+
+    table = project.actions(args.vars)
+    source = project.source(args.vars)
+    with database.connect() as conn:
+        found = actions_suggest.suggest(conn, source, table, _names(args.scrips))
+    if args.csv:
+        sys.stdout.write(actions_suggest.format_csv(found))
+        for line in actions_suggest.summary(found):
+            print(line, file=sys.stderr)
+    else:
+        print(actions_suggest.format_table(found))
+    return 0
+
+
+ACTIONS_DESCRIPTION = """\
+The corporate actions table (contract section 5; public.ws_dse_corporate_actions,
+or the vars actions_schema and actions_table): bonus issues, splits and rights
+issues, by which dbt back-adjusts the prices when run with
+--vars '{adjust_prices: true}'. Find candidates in the prices with `suggest`,
+check them against the companies' announcements, record them with `load`.
+"""
+
+ACTIONS_LOAD_DESCRIPTION = """\
+Load a CSV of corporate actions into the actions table (created if missing).
+Columns: scrip, ex_date, kind, ratio, price (price only for rights issues).
+Every row is checked first; a bad row is named by its line and nothing is
+written. A row whose (scrip, ex_date, kind) is in the table replaces it: loading
+a file twice changes nothing. One transaction.
+"""
+
+ACTIONS_LOAD_EPILOG = """\
+columns:
+  scrip    as in the price table (checked against it)
+  ex_date  YYYY-MM-DD: the first session priced after the action (on DSE, the
+           session after the record date)
+  kind     bonus, split or rights
+  ratio    bonus: percent of held shares (10 = 10 new per 100); split: new
+           shares per old share (10 for a face value of 100 becoming 10);
+           rights: new shares per held share (0.5 for 1R:2)
+  price    rights only: the subscription price
+
+example file:
+  scrip,ex_date,kind,ratio,price
+  SQURPHARMA,2013-08-27,bonus,30,
+  SQURPHARMA,2011-12-04,split,10,
+  ABBANK,2014-05-04,rights,0.5,10
+"""
+
+ACTIONS_SUGGEST_DESCRIPTION = """\
+Candidate actions that the raw prices show and the actions table lacks: a scrip
+that misses a market session (its record date) and then opens or closes near
+1/(1 + b) of its last close for a usual bonus rate b (5, 7, 7.5, 10, 12.5, 15,
+20, 25, 30, 40, 50, 100, 200 %), and drops to about a tenth (the 2011 face-value
+change, a split of 10). The ratios are divided by the market's move over the
+same sessions. A cash dividend's record date can look like a small bonus:
+check each candidate before you load it. How it decides and how often it is
+right: docs/corporate-actions.md.
+"""
+
+
+def _add_actions(commands) -> None:
+    group = _command(
+        commands,
+        "actions",
+        help="corporate actions (bonus, split, rights): load a file, suggest candidates",
+        description=ACTIONS_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    verbs = group.add_subparsers(dest="actions_command", required=True, metavar="ACTION")
+    load = _command(
+        verbs,
+        "load",
+        help="load a CSV of actions into the actions table, idempotently",
+        description=ACTIONS_LOAD_DESCRIPTION,
+        epilog=ACTIONS_LOAD_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    load.add_argument("file", metavar="FILE.csv", help="scrip, ex_date, kind, ratio, price")
+    load.set_defaults(handler=cmd_actions_load)
+    suggest = _command(
+        verbs,
+        "suggest",
+        help="candidate actions the prices show and the table lacks",
+        description=ACTIONS_SUGGEST_DESCRIPTION,
+        epilog="Example: dse-indicators actions suggest --scrips SQURPHARMA --csv > actions.csv",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    suggest.add_argument(
+        "--csv",
+        action="store_true",
+        help="print CSV that `actions load` accepts (once checked); the summary goes to stderr",
+    )
+    suggest.add_argument(
+        "--scrips", nargs="+", metavar="SCRIP", help="only these scrips (default all)"
+    )
+    suggest.set_defaults(handler=cmd_actions_suggest)
+
+
 # --------------------------------------------------------------------------- the parser
 
 
@@ -292,8 +411,9 @@ SCHEMA_HELP = "target schema dbt builds into (default $DBT_SCHEMA, else public)"
 VARS_HELP = (
     "dbt vars as a YAML mapping, as for dbt run: where the source table is and what its columns "
     "are called (source_schema, source_table, col_scrip, col_date, col_open, col_high, col_low, "
-    "col_close, col_volume; defaults in dbt_project.yml) and run_date, the date `load` counts "
-    "future rows from. E.g. --vars '{source_table: daily_prices, col_close: closep}'"
+    "col_close, col_volume; defaults in dbt_project.yml), run_date, the date `load` counts "
+    "future rows from, and actions_schema, actions_table, where `actions` keeps the corporate "
+    "actions. E.g. --vars '{source_table: daily_prices, col_close: closep}'"
 )
 
 
@@ -334,6 +454,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_migrate(commands)
     _add_compare(commands)
     _add_audit(commands)
+    _add_actions(commands)
 
     show_cmd = _command(commands, "show", help="print the newest indicators of a few scrips")
     show_cmd.add_argument("--limit", type=int, default=10, help="how many scrips (default 10)")

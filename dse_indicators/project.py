@@ -77,3 +77,23 @@ def source(overrides: str | None = None) -> Source:
         table=str(found["source_table"]),
         columns=tuple(str(found[f"col_{field}"]) for field in FIELDS),
     )
+
+
+@dataclasses.dataclass(frozen=True)
+class ActionsTable:
+    """Where the corporate actions live (contract section 5): the vars actions_schema/_table."""
+
+    schema: str
+    table: str
+
+    def __str__(self) -> str:
+        return f"{self.schema}.{self.table}"
+
+
+def actions(overrides: str | None = None) -> ActionsTable:
+    """The corporate actions table the vars name."""
+    found = vars_with(overrides)
+    empty = [n for n in ("actions_schema", "actions_table") if not str(found.get(n) or "").strip()]
+    if empty:
+        raise UserError(f"the var(s) {', '.join(empty)} must name the corporate actions table")
+    return ActionsTable(schema=str(found["actions_schema"]), table=str(found["actions_table"]))

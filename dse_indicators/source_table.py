@@ -46,6 +46,11 @@ def create(conn: psycopg.Connection, source: Source | None = None) -> None:
     conn.execute(sql.SQL("create table if not exists {} ({})").format(table_name(source), columns))
 
 
+def exists(conn: psycopg.Connection, source: Source | None = None) -> bool:
+    found = conn.execute("select to_regclass(%s)", [table_name(source).as_string(conn)])
+    return found.fetchone()[0] is not None
+
+
 def count_rows(conn: psycopg.Connection, source: Source | None = None) -> int:
     row = conn.execute(sql.SQL("select count(*) from {}").format(table_name(source)))
     return row.fetchone()[0]
