@@ -112,7 +112,7 @@ def create_actions(conn: psycopg.Connection, workload: Workload) -> int:
             " from (select distinct txn_scrip as scrip from {}) as scrips"
             " cross join unnest(%s::date[], %s::text[], %s::numeric[], %s::numeric[])"
             " as a (ex_date, kind, ratio, price)"
-        ).format(sql.SQL(SOURCE)),
+        ).format(SOURCE),
         [list(column) for column in zip(*rows, strict=True)],
     )
     return inserted.rowcount
