@@ -242,30 +242,21 @@ lookback as (
 
 -- The rings a daily run rebuilds instead of storing them (dse_state_layout): element i of a
 -- ring of n holds the row whose 0-based number is i modulo n, among the n rows up to the
--- anchor; 0 where that row would come before the scrip's first.
+-- anchor; 0 where that row would come before the scrip's first (then the rows are fewer than
+-- n and the ring's order is theirs).
 rebuilt_rings as (
 
     select
         {%- for rebuilt in plan.rebuilt %}
-        array_agg(coalesce(earlier.ring_value_{{ loop.index }}, 0) order by slot.position)
-            as ring_{{ loop.index }},
+        array_agg({{ rebuilt.column }} order by (earlier.row_num - 1) % {{ ring }})
+        || array_fill(0::float8, array[{{ ring }} - count(*)::integer]) as ring_{{ loop.index }},
         {%- endfor %}
         resumed.scrip
     from resumed
-    cross join generate_series(0, {{ ring - 1 }}) as slot (position)
-    left join (
-        select
-            {%- for rebuilt in plan.rebuilt %}
-            {{ rebuilt.column }} as ring_value_{{ loop.index }},
-            {%- endfor %}
-            scrip,
-            row_num
-        from lookback
-    ) as earlier
+    inner join lookback as earlier
         on
             resumed.scrip = earlier.scrip
-            and earlier.row_num = resumed.anchor_row_num
-            - ((resumed.anchor_row_num - 1 - slot.position) % {{ ring }} + {{ ring }}) % {{ ring }}
+            and earlier.row_num > resumed.anchor_row_num - {{ ring }}
     group by resumed.scrip
 
 ),
@@ -376,59 +367,32 @@ series as (
 {{- dse_level_ctes('long_level', plan.long_levels, 'fresh') }}
 
 -- Then what the look-back rows add: a new row's window reaches back to row_num - rows + 1,
--- whose tail it takes if that row is stored. Before a scrip's row `rows` the window holds
--- every row since the first (AD_line has values there), whose tail it takes: the look-back
--- reaches back to it.
+-- whose tail it takes if that row is stored (a look-up by the primary key's order, one per
+-- window length, instead of a window over all the look-back rows). Before a scrip's row
+-- `rows` the window holds every row since the first (AD_line has values there): it takes
+-- the first row's tail. A row whose window starts among the new rows takes none.
+{%- set lengths = plan.long_windows | map(attribute=2) | unique | list %}
 long_windows as (
 
     select
         {%- for function, column, rows, name in plan.long_windows %}
+        {%- set tail = 'tail_' ~ rows ~ '.tail__' ~ name %}
         {%- if function == 'sum' %}
-        {{ name }} + coalesce(tail__{{ name }}, 0) as {{ name }},
+        new_rows.{{ name }} + coalesce({{ tail }}, 0) as {{ name }},
         {%- else %}
-        {{ 'greatest' if function == 'max' else 'least' }}({{ name }}, tail__{{ name }}) as {{ name }},
+        {{ 'greatest' if function == 'max' else 'least' }}(new_rows.{{ name }}, {{ tail }}) as {{ name }},
         {%- endif %}
         {%- endfor %}
-        scrip,
-        trading_date
-    from (
-        select
-            {%- for function, column, rows, name in plan.long_windows %}
-            {{ name }},
-            case
-                when row_num < {{ rows }} then first_value(tail__{{ name }}) over by_row
-                else lag(tail__{{ name }}, {{ rows - 1 }}) over by_row
-            end as tail__{{ name }},
-            {%- endfor %}
-            scrip,
-            trading_date,
-            is_new
-        from (
-            select
-                {%- for function, column, rows, name in plan.long_windows %}
-                {{ name }},
-                null::float8 as tail__{{ name }},
-                {%- endfor %}
-                scrip,
-                trading_date,
-                row_num,
-                is_new
-            from long_level_{{ plan.long_levels | length }}
-            union all
-            select
-                {%- for function, column, rows, name in plan.long_windows %}
-                null::float8 as {{ name }},
-                tail__{{ name }},
-                {%- endfor %}
-                scrip,
-                trading_date,
-                row_num,
-                is_new
-            from lookback
-        ) as stacked
-        window by_row as (partition by scrip order by row_num)
-    ) as shifted
-    where is_new
+        new_rows.scrip,
+        new_rows.trading_date
+    from long_level_{{ plan.long_levels | length }} as new_rows
+    {%- for rows in lengths %}
+    left join lookback as tail_{{ rows }}
+        on
+            new_rows.scrip = tail_{{ rows }}.scrip
+            and tail_{{ rows }}.row_num = greatest(new_rows.row_num - {{ rows - 1 }}, 1)
+    {%- endfor %}
+    where new_rows.is_new
 
 ),
 {%- endif %}
