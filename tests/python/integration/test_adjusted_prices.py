@@ -7,9 +7,9 @@
   before the scrip's first row: the table's price_* and price_factor are back_adjust() of the
   source rows cleaned in plain Python (tests/python/cleaning_rules.py), and every key equals
   TA-Lib or the old job's formulas on those adjusted rows.
-- Daily runs after a new, a changed and a removed action, and after a corrected price before a
-  rights issue: the table equals a full refresh, other scrips' rows keep their xmin, and a run
-  without change writes nothing.
+- Daily runs after a new, a changed and a removed action, and after price changes that move a
+  rights issue's P: the table equals a full refresh, other scrips' rows keep their xmin; a run
+  without change, or after actions that move no factor, writes nothing.
 - Guards: the var off ignores the actions table; the var on without the table stops the run
   before it writes; switching the var on an existing table is refused until a full refresh.
 
@@ -581,12 +581,17 @@ def test_daily_runs_after_price_changes_that_move_a_rights_factor(daily):
         ).fetchone()
     assert factor == (1 / 1.2) * rights(31.2, 0.5, 30.0)
     daily.assert_same_as_a_full_refresh()
-    # An action of a scrip without prices: a new digest, no row written.
+    # Actions that move no factor: of a scrip without prices, and a bonus on C's first day (no
+    # row is before it). New digests, C compared from its first row, no row written.
     daily.execute(
-        f"insert into {DAILY_ACTIONS} values ('NOPRICES', %s, 'bonus', 10, null)", [DAYS[5]]
+        f"insert into {DAILY_ACTIONS} values ('NOPRICES', %s, 'bonus', 10, null), "
+        "('C', %s, 'bonus', 10, null)",
+        [DAYS[5], DAYS[0]],
     )
+    digests = daily.action_digests()
     before, after = daily.run()
     assert before == after
+    assert daily.action_digests().keys() - digests.keys() == {"NOPRICES", "C"}
 
 
 # --------------------------------------------------------------------------- guards
