@@ -102,7 +102,7 @@ def create_actions(conn: psycopg.Connection, workload: Workload) -> int:
         " ratio numeric, price numeric, primary key (scrip, ex_date, kind))"
     )
     rows = [
-        (workload.end - dt.timedelta(days=before), kind, ratio, price)
+        (workload.end - dt.timedelta(days=before), kind, float(ratio), price and float(price))
         for before, kind, ratio, price in ACTIONS
     ]
     inserted = conn.execute(
