@@ -109,7 +109,8 @@ def create_actions(conn: psycopg.Connection, workload: Workload) -> int:
         sql.SQL(
             "insert into public.ws_dse_corporate_actions"
             " select scrips.scrip, a.ex_date, a.kind, a.ratio, a.price"
-            " from (select distinct txn_scrip as scrip from {}) as scrips"
+            " from (select distinct txn_scrip as scrip from {} where txn_scrip is not null)"
+            " as scrips"
             " cross join unnest(%s::date[], %s::text[], %s::numeric[], %s::numeric[])"
             " as a (ex_date, kind, ratio, price)"
         ).format(SOURCE),
