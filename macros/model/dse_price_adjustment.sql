@@ -41,11 +41,39 @@
 
 {% macro dse_action_steps_ctes() %}
     {#-
-        CTEs action_factors (one factor per scrip and ex_date: the product of that day's
+        CTEs rights_closes (P of each rights issue), action_factors (one factor per scrip and ex_date: the product of that day's
         actions) and action_steps (per scrip and ex_date, the factor of the rows from the
         ex_date before it up to the day before it: the product of the factors of this and
         every later ex_date). Each ends with a comma.
     -#}
+-- P of each rights issue: the last accepted raw close before its ex_date. One pass over the
+-- source rows of the scrips that have a rights issue, cleaned as the staging view cleans
+-- them (all rows of those scrips); no pass at all without rights issues.
+{%- set source_scrip = adapter.quote(var('col_scrip')) ~ '::text' %}
+{%- set rights = "(select scrip::text from " ~ dse_actions_relation() ~ " where kind = 'rights')" %}
+rights_closes as (
+
+    select distinct on (rights.scrip, rights.ex_date)
+        rights.scrip,
+        rights.ex_date,
+        staged.close
+    from (
+        select
+            scrip::text as scrip,
+            ex_date::date as ex_date
+        from {{ dse_actions_relation() }}
+        where kind = 'rights'
+    ) as rights
+    inner join (
+        {{ dse_stage_prices(source('dse', 'daily_prices'), where='exists ' ~ rights
+            ~ ' and ' ~ source_scrip ~ ' in ' ~ rights) | indent(8) }}
+    ) as staged
+        on rights.scrip = staged.scrip and staged.trading_date < rights.ex_date
+    where staged.reject_reason is null
+    order by rights.scrip asc, rights.ex_date asc, staged.trading_date desc
+
+),
+
 action_factors as (
 
     select
@@ -69,16 +97,11 @@ action_factors as (
             price
         from {{ dse_actions_relation() }}
     ) as actions
-    left join lateral (
-        select staged.close
-        from {{ ref('stg_dse__prices') }} as staged
-        where
-            staged.scrip = actions.scrip
-            and staged.trading_date < actions.ex_date
-            and staged.reject_reason is null
-        order by staged.trading_date desc
-        limit 1
-    ) as last_close on actions.kind = 'rights'
+    left join rights_closes as last_close
+        on
+            actions.kind = 'rights'
+            and actions.scrip = last_close.scrip
+            and actions.ex_date = last_close.ex_date
     group by actions.scrip, actions.ex_date
 
 ),
