@@ -614,8 +614,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
     with database.connect() as conn:
         target.indicators_table(conn, schema)
         try:
-            found = project.vars_with(args.vars)
-            actions = sql.Identifier(str(found["actions_schema"]), str(found["actions_table"]))
+            table = project.actions(args.vars)
+            actions = sql.Identifier(table.schema, table.table)
             return audit.run(
                 conn,
                 schema,
